@@ -1,0 +1,3 @@
+"""alertfleet: a durable, rate-limited alert investigation fleet (HolmesGPT-compatible)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,170 @@
+"""The `alertfleet` command: dev, ingest, worker, investigate, dlq."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from alertfleet.queue import ALL_QUEUES
+from alertfleet.settings import Settings, SettingsError, get_settings
+
+app = typer.Typer(help="alertfleet: alert investigation fleet (HolmesGPT-compatible).", no_args_is_help=True)
+
+
+def settings_or_exit() -> Settings:
+    """Validated settings, or one readable line per bad setting and exit code 2."""
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        for problem in exc.problems:
+            typer.echo(f"alertfleet: {problem}", err=True)
+        raise typer.Exit(2) from None
+    from alertfleet.log import configure_logging
+
+    configure_logging(settings)
+    return settings
+
+
+@app.command()
+def ingest(
+    host: str = typer.Option("0.0.0.0", help="Address to listen on."),
+    port: int | None = typer.Option(None, help="Port (default ALERTFLEET_PORT, 8080)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+) -> None:
+    """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    uvicorn.run(
+        "ingest.app:create_app",
+        factory=True,
+        host=host,
+        port=port or settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        limit_concurrency=4096,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker(
+    queues: str = typer.Option(",".join(ALL_QUEUES), help="Comma-separated queues to consume."),
+    concurrency: int = typer.Option(2, min=1, help="Worker processes (or threads)."),
+    pool: str = typer.Option("prefork", help="Celery pool: prefork, threads or solo."),
+    name: str = typer.Option("alertfleet@%h", help="Worker node name."),
+) -> None:
+    """Run a Celery worker for investigations and writes."""
+    settings_or_exit()
+    from workers.app import app as celery_app
+
+    celery_app.worker_main(
+        [
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-P",
+            pool,
+            "-n",
+            name,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    from alertfleet.embedded import die_with_parent
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "alertfleet.cli", *args], env=env, preexec_fn=die_with_parent
+    )
+
+
+@app.command()
+def dev(
+    host: str = typer.Option("127.0.0.1", help="Address for ingest."),
+    port: int | None = typer.Option(None, help="Port (default ALERTFLEET_PORT, 8080)."),
+    data_dir: Path = typer.Option(Path(".alertfleet"), help="Where the embedded Redis keeps its data."),
+) -> None:
+    """Ingest and a worker in one command; with no REDIS_URL, an embedded Redis too."""
+    settings = settings_or_exit()
+    env = dict(os.environ)
+    embedded = None
+    if not settings.redis_url:
+        from alertfleet.embedded import EmbeddedRedis
+
+        embedded = EmbeddedRedis(data_dir)
+        embedded.start()
+        env["REDIS_URL"] = embedded.url
+        typer.echo(f"alertfleet: embedded Redis at {embedded.url} (data in {embedded.data_dir})", err=True)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        children.append(_spawn(["ingest", "--host", host, "--port", str(port or settings.port)], env))
+        children.append(_spawn(["worker"], env))
+        typer.echo(
+            f"alertfleet: ingest on http://{host}:{port or settings.port} — Ctrl-C stops all", err=True
+        )
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+    finally:
+        _stop_children(children)
+        if embedded is not None:
+            embedded.stop()
+    failed = [child.returncode for child in children if child.returncode not in (0, -15, None)]
+    if failed and not stopping:
+        raise typer.Exit(1)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _register_subcommands() -> None:
+    from alertfleet.cli_dlq import dlq_app
+    from alertfleet.cli_investigate import investigate_app
+
+    app.add_typer(investigate_app, name="investigate")
+    app.add_typer(dlq_app, name="dlq")
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

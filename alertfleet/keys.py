@@ -1,0 +1,66 @@
+"""Every key the fleet derives: dedup, problem, idempotency, and the Redis key layout."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from alertfleet.models import AlertmanagerWebhook, InvestigateRequest
+
+PREFIX = "af"
+EVENTS_STREAM = f"{PREFIX}:events"
+DISPATCH_GROUP = "dispatchers"
+DLQ = f"{PREFIX}:dlq"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def notification_dedup_key(body: AlertmanagerWebhook) -> str:
+    """sha256(groupKey + status + sorted fingerprints): identical for Alertmanager's re-sends."""
+    fingerprints = sorted(alert.fingerprint or _canonical(alert.labels) for alert in body.alerts)
+    return _sha256(body.groupKey + body.status + ",".join(fingerprints))
+
+
+def problem_key(group_key: str) -> str:
+    """sha256(groupKey): one investigation per problem; also the PD dedup_key / OpsGenie alias."""
+    return _sha256(group_key)
+
+
+def request_dedup_key(body: InvestigateRequest) -> str:
+    return _sha256(_canonical(["api", body.source, body.title, body.description, body.subject, body.context]))
+
+
+def request_group_key(body: InvestigateRequest) -> str:
+    return "api:" + _canonical([body.source, body.title, body.subject])
+
+
+def write_key(investigation_id: str, destination: str, target: str) -> str:
+    """Idempotency key of one write: (investigation, destination, target)."""
+    return f"{PREFIX}:write:{investigation_id}:{destination}:{_sha256(target)[:16]}"
+
+
+def dedup_redis_key(dedup_key: str) -> str:
+    return f"{PREFIX}:dedup:{dedup_key}"
+
+
+def problem_redis_key(problem: str) -> str:
+    return f"{PREFIX}:problem:{problem}"
+
+
+def investigation_redis_key(investigation_id: str) -> str:
+    return f"{PREFIX}:inv:{investigation_id}"
+
+
+def lock_key(name: str) -> str:
+    return f"{PREFIX}:lock:{name}"
+
+
+def content_hash(value: Any) -> str:
+    return _sha256(_canonical(value))

@@ -1,0 +1,150 @@
+"""The shared vocabulary: vendor payloads in, one Event through the fleet, one Investigation out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EventStatus = Literal["firing", "resolved"]
+InvestigationStatus = Literal["queued", "running", "completed", "failed"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertmanagerAlert(BaseModel):
+    """One alert of an Alertmanager webhook (version 4)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: EventStatus = "firing"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: datetime | None = None
+    # Alertmanager sends 0001-01-01T00:00:00Z for firing alerts; keep it as text, not a datetime.
+    endsAt: str | None = None
+    generatorURL: str = ""
+    fingerprint: str = ""
+
+
+class AlertmanagerWebhook(BaseModel):
+    """Alertmanager's webhook body; unknown fields are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: str = "4"
+    groupKey: str = ""
+    truncatedAlerts: int = 0
+    status: EventStatus = "firing"
+    receiver: str = ""
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str = ""
+    alerts: list[AlertmanagerAlert] = Field(min_length=1)
+
+
+class InvestigateRequest(BaseModel):
+    """HolmesGPT's `/api/investigate` body."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source: str
+    title: str
+    description: str
+    subject: dict[str, Any]
+    context: dict[str, Any]
+    source_instance_id: str = "ApiRequest"
+    include_tool_calls: bool = False
+    include_tool_call_results: bool = False
+    prompt_template: str | None = None
+    sections: dict[str, str] | None = None
+    model: str | None = None
+
+
+class Event(BaseModel):
+    """A source event normalised for the fleet: whatever came in, workers see only this."""
+
+    source: str
+    status: EventStatus = "firing"
+    title: str
+    description: str = ""
+    group_key: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    alerts: list[AlertmanagerAlert] = Field(default_factory=list)
+    subject: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    external_url: str = ""
+    source_ref: str = ""
+    model: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class Sections(BaseModel):
+    """The four HolmesGPT headings, plus whatever other headings the model wrote."""
+
+    alert_explanation: str = ""
+    key_findings: str = ""
+    root_causes: str = ""
+    next_steps: str = ""
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    def as_holmes(self) -> dict[str, str]:
+        """The HolmesGPT API's spelling of the sections."""
+        named = {
+            "Alert Explanation": self.alert_explanation,
+            "Key Findings": self.key_findings,
+            "Conclusions and Possible Root Causes": self.root_causes,
+            "Next Steps": self.next_steps,
+        }
+        return {**named, **self.extra}
+
+
+class ToolCallRecord(BaseModel):
+    tool_call_id: str
+    tool_name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: str = ""
+    error: bool = False
+
+
+class InvestigationResult(BaseModel):
+    analysis: str
+    sections: Sections
+    model: str | None = None
+    mode: Literal["llm", "enrich"] = "enrich"
+    token_count: int = 0
+    steps: int = 0
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    degraded_reason: str | None = None
+
+
+class Investigation(BaseModel):
+    """What Redis holds for one problem: the event, its state and (once done) its result."""
+
+    id: str
+    problem_key: str
+    status: InvestigationStatus = "queued"
+    event: Event
+    result: InvestigationResult | None = None
+    resolved: bool = False
+    notifications: int = 1
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WriteRecord(BaseModel):
+    """Proof that a destination accepted a write; stored only after the vendor confirmed it."""
+
+    destination: str
+    target: str
+    external_id: str
+    content_hash: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    writes: int = 1
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,61 @@
+"""The Celery app object, queue and task names: ingest enqueues by name and never imports workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from alertfleet.settings import Settings
+
+QUEUE_INVESTIGATE = "investigate"
+QUEUE_WRITE_SLACK = "write.slack"
+WRITE_QUEUES = {"slack": QUEUE_WRITE_SLACK}
+ALL_QUEUES = (QUEUE_INVESTIGATE, *WRITE_QUEUES.values())
+
+TASK_INVESTIGATE = "alertfleet.investigate"
+TASK_ATTACH = "alertfleet.attach"
+TASK_RESOLVE = "alertfleet.resolve"
+TASK_WRITE = "alertfleet.write"
+
+# Margin over the longest task so the Redis transport never redelivers a task that is still running.
+VISIBILITY_MARGIN_SECONDS = 600
+
+
+def write_queue(destination: str) -> str:
+    return WRITE_QUEUES.get(destination, f"write.{destination}")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    visibility = int(settings.investigation_timeout) + VISIBILITY_MARGIN_SECONDS
+    return {
+        "broker_url": settings.celery_broker_url,
+        "broker_transport_options": {"visibility_timeout": visibility},
+        "broker_connection_retry_on_startup": True,
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": QUEUE_INVESTIGATE,
+        "task_routes": {
+            TASK_INVESTIGATE: {"queue": QUEUE_INVESTIGATE},
+            TASK_ATTACH: {"queue": QUEUE_INVESTIGATE},
+            TASK_RESOLVE: {"queue": QUEUE_INVESTIGATE},
+        },
+        "task_soft_time_limit": int(settings.investigation_timeout),
+        "task_time_limit": int(settings.investigation_timeout) + 30,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+    }
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app configured for the fleet; workers add their tasks to it, ingest only sends."""
+    app = Celery("alertfleet")
+    app.conf.update(celery_config(settings))
+    return app

@@ -1,0 +1,125 @@
+"""Environment-first settings; names follow the HolmesGPT deployment docs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A bad setting: carries one readable line per problem, never a traceback."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    """Everything the fleet reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    model: str | None = Field(default=None, alias="MODEL")
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_channel: str | None = Field(default=None, alias="SLACK_CHANNEL")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    alertmanager_url: str | None = Field(default=None, alias="ALERTMANAGER_URL")
+    ingest_token: SecretStr | None = Field(default=None, alias="ALERTFLEET_INGEST_TOKEN")
+    config_file: Path | None = Field(default=None, alias="ALERTFLEET_CONFIG")
+    port: int = Field(default=8080, ge=1, le=65535, alias="ALERTFLEET_PORT")
+
+    # Investigation bounds: the loop never runs unbounded, whatever the model does.
+    max_steps: int = Field(default=8, ge=1, le=50, alias="ALERTFLEET_MAX_STEPS")
+    llm_timeout: float = Field(default=60.0, gt=0, alias="ALERTFLEET_LLM_TIMEOUT")
+    investigation_timeout: float = Field(default=300.0, gt=0, alias="ALERTFLEET_INVESTIGATION_TIMEOUT")
+    # Storm control: one investigation per problem (Alertmanager group) within this window.
+    problem_window: int = Field(default=24 * 3600, ge=60, alias="ALERTFLEET_PROBLEM_WINDOW")
+    # How long a delivered notification is remembered, so Alertmanager's re-sends are absorbed.
+    dedup_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_DEDUP_TTL")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="ALERTFLEET_MAX_BODY_BYTES")
+    log_level: str = Field(default="INFO", alias="ALERTFLEET_LOG_LEVEL")
+    public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        allowed = ("redis://", "rediss://", "unix://", "redis+socket://")
+        if not value.startswith(allowed):
+            raise ValueError(f"must start with one of {', '.join(allowed)}")
+        return value
+
+    @field_validator("slack_api_url", "alertmanager_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str | None) -> str:
+        # slack-sdk joins method names onto base_url, so it must end with a slash.
+        value = value or "https://slack.com/api/"
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("config_file")
+    @classmethod
+    def _config_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and str(value) and not value.is_file():
+            raise ValueError(f"file {str(value)!r} does not exist")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def celery_broker_url(self) -> str:
+        """kombu spells a unix socket `redis+socket://`; redis-py spells it `unix://`."""
+        url = self.redis_url or "redis://127.0.0.1:6379/0"
+        if url.startswith("unix://"):
+            return "redis+socket://" + url.removeprefix("unix://")
+        return url
+
+    @property
+    def redis_client_url(self) -> str:
+        url = self.redis_url or "redis://127.0.0.1:6379/0"
+        if url.startswith("redis+socket://"):
+            return "unix://" + url.removeprefix("redis+socket://")
+        return url
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return info.alias if info is not None and info.alias else field.upper()
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment; raise SettingsError with one line per bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(_env_name(str(part)) for part in err["loc"]) or "settings"
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"invalid setting {name}: {message}")
+        raise SettingsError(problems) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once (workers and ingest both start from here)."""
+    return load_settings()

@@ -1,0 +1,116 @@
+"""Investigation records in Redis: one hash per investigation, readable by ingest and workers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import redis
+
+from alertfleet.keys import investigation_redis_key
+from alertfleet.models import Event, Investigation, InvestigationResult, InvestigationStatus, utcnow
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def parse_investigation(raw: Mapping[Any, Any]) -> Investigation | None:
+    """Build an Investigation from its Redis hash (bytes or str keys)."""
+    fields = {_text(k): _text(v) for k, v in raw.items()}
+    if "id" not in fields or "event" not in fields:
+        return None
+    result = fields.get("result")
+    return Investigation(
+        id=fields["id"],
+        problem_key=fields.get("problem_key", ""),
+        status=fields.get("status", "queued"),  # type: ignore[arg-type]
+        event=Event.model_validate_json(fields["event"]),
+        result=InvestigationResult.model_validate_json(result) if result else None,
+        resolved=fields.get("resolved") == "1",
+        notifications=int(fields.get("notifications", "1")),
+        error=fields.get("error") or None,
+        created_at=fields.get("created_at") or utcnow(),  # type: ignore[arg-type]
+        updated_at=fields.get("updated_at") or utcnow(),  # type: ignore[arg-type]
+    )
+
+
+def public_view(investigation: Investigation) -> dict[str, Any]:
+    """The `/api/v1/investigations/{id}` shape: {id, status, result}."""
+    result: dict[str, Any] | None = None
+    if investigation.result is not None:
+        res = investigation.result
+        result = {
+            "analysis": res.analysis,
+            "sections": res.sections.as_holmes(),
+            "model": res.model,
+            "mode": res.mode,
+            "token_count": res.token_count,
+            "tool_calls": [call.model_dump() for call in res.tool_calls],
+            "degraded_reason": res.degraded_reason,
+        }
+    return {
+        "id": investigation.id,
+        "status": investigation.status,
+        "result": result,
+        "resolved": investigation.resolved,
+        "error": investigation.error,
+        "title": investigation.event.title,
+        "source": investigation.event.source,
+        "created_at": investigation.created_at.isoformat(),
+        "updated_at": investigation.updated_at.isoformat(),
+    }
+
+
+class InvestigationStore:
+    """Synchronous access for workers and the CLI."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def load(self, investigation_id: str) -> Investigation | None:
+        raw = cast(dict[bytes, bytes], self.client.hgetall(investigation_redis_key(investigation_id)))
+        return parse_investigation(raw)
+
+    def set_status(self, investigation_id: str, status: InvestigationStatus, **fields: str) -> None:
+        mapping = {"status": status, "updated_at": utcnow().isoformat(), **fields}
+        self.client.hset(investigation_redis_key(investigation_id), mapping=mapping)
+
+    def complete(self, investigation_id: str, result: InvestigationResult) -> None:
+        self.set_status(investigation_id, "completed", result=result.model_dump_json(), error="")
+
+    def fail(self, investigation_id: str, reason: str) -> None:
+        self.set_status(investigation_id, "failed", error=reason)
+
+    def save_event(self, investigation_id: str, event: Event, notifications: int) -> None:
+        self.client.hset(
+            investigation_redis_key(investigation_id),
+            mapping={"event": event.model_dump_json(), "notifications": str(notifications)},
+        )
+
+    def mark_resolved(self, investigation_id: str, event: Event) -> None:
+        self.client.hset(
+            investigation_redis_key(investigation_id),
+            mapping={"resolved": "1", "event": event.model_dump_json(), "updated_at": utcnow().isoformat()},
+        )
+
+    def create(self, investigation: Investigation, ttl: int) -> None:
+        """Used by one-shot CLI runs and pollers; webhook ingest creates records in its Lua step."""
+        key = investigation_redis_key(investigation.id)
+        pipe = self.client.pipeline()
+        pipe.hset(key, mapping=record_fields(investigation))
+        pipe.expire(key, ttl)
+        pipe.execute()
+
+
+def record_fields(investigation: Investigation) -> dict[str, str]:
+    return {
+        "id": investigation.id,
+        "problem_key": investigation.problem_key,
+        "status": investigation.status,
+        "event": investigation.event.model_dump_json(),
+        "resolved": "1" if investigation.resolved else "0",
+        "notifications": str(investigation.notifications),
+        "created_at": investigation.created_at.isoformat(),
+        "updated_at": investigation.updated_at.isoformat(),
+    }

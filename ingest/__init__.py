@@ -1,0 +1,1 @@
+"""The thin ingest service: authenticate, validate, normalise, store durably, answer."""

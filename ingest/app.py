@@ -1,0 +1,93 @@
+"""FastAPI factory: routers per concern, clients opened in the lifespan, problems for every refusal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from alertfleet.settings import Settings, get_settings
+from ingest.deps import IngestState
+from ingest.dispatcher import Dispatcher
+from ingest.intake import Intake
+from ingest.outbox import Outbox
+from ingest.problems import Problem, invalid_payload, problem_response
+from ingest.routes import api, health, webhooks
+
+log = structlog.get_logger("ingest")
+
+
+def _redis(settings: Settings) -> aioredis.Redis:
+    # Short timeouts: with Redis down, answer 503 quickly so Alertmanager retries.
+    return aioredis.Redis.from_url(
+        settings.redis_client_url, socket_connect_timeout=2, socket_timeout=5, max_connections=256
+    )
+
+
+def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = _redis(settings)
+        outbox = Outbox(client, settings.dedup_ttl, settings.problem_window)
+        app.state.ingest = IngestState(settings=settings, redis=client, intake=Intake(outbox))
+        dispatcher = Dispatcher(settings) if run_dispatcher else None
+        if dispatcher is not None:
+            dispatcher.start()
+        log.info("ingest_started", dispatcher=run_dispatcher)
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+            await client.aclose()
+
+    app = FastAPI(
+        title="alertfleet ingest",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.include_router(webhooks.router)
+    app.include_router(api.router)
+    app.include_router(health.router)
+    _install_problem_handlers(app)
+    return app
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(invalid_payload(list(exc.errors())), request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = Problem(exc.status_code, _reason(exc.status_code), str(exc.detail), "http-error")
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", path=request.url.path, error=type(exc).__name__)
+        problem = Problem(500, "Internal Server Error", "unexpected error; nothing was stored", "internal")
+        return problem_response(problem, request.url.path)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,60 @@
+"""Reading and parsing request bodies with a size cap, mapping failures to problems."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from ingest.problems import Problem, invalid_payload, malformed_json
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "Payload Too Large", f"request body exceeds {limit} bytes", "too-large")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed the limit (chunked bodies too)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_model(raw: bytes, model: type[ModelT]) -> ModelT:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        json_errors = [err for err in errors if err["type"] == "json_invalid"]
+        if json_errors:
+            raise malformed_json(str(json_errors[0].get("ctx", {}).get("error", "invalid JSON"))) from None
+        raise invalid_payload(list(errors)) from None  # type: ignore[arg-type]
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise malformed_json(str(exc)) from None
+    if not isinstance(value, dict):
+        raise invalid_payload([{"loc": (), "msg": "body must be a JSON object"}])
+    return value
+
+
+def validate_object(value: dict[str, Any], model: type[ModelT]) -> ModelT:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise invalid_payload(list(exc.errors(include_input=False, include_url=False))) from None  # type: ignore[arg-type]

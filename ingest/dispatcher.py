@@ -1,0 +1,112 @@
+"""Outbox dispatcher: stream entries -> Celery tasks, acknowledged only after the task is enqueued.
+
+A consumer group lets every ingest replica run one; entries held by a dead dispatcher are reclaimed
+with XAUTOCLAIM. Sending the same task twice is safe: the tasks are idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+import redis
+import structlog
+
+from alertfleet.keys import DISPATCH_GROUP, EVENTS_STREAM
+from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, make_celery
+from alertfleet.settings import Settings
+from ingest import metrics
+
+log = structlog.get_logger("dispatcher")
+
+TASK_FOR_ACTION = {"investigate": TASK_INVESTIGATE, "attach": TASK_ATTACH, "resolve": TASK_RESOLVE}
+RECLAIM_IDLE_MS = 30_000
+BATCH = 100
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Dispatcher:
+    """Runs in a daemon thread of the ingest process (Celery's producer is synchronous)."""
+
+    def __init__(self, settings: Settings, consumer: str | None = None) -> None:
+        self.settings = settings
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        self.celery = make_celery(settings)
+        self.client = redis.Redis.from_url(
+            settings.redis_client_url, socket_timeout=10, socket_connect_timeout=2
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.client.close()
+
+    def _ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(EVENTS_STREAM, DISPATCH_GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self._ensure_group()
+                self.run_until_stopped()
+                backoff = 0.5
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.warning("dispatcher_redis_unavailable", error=type(exc).__name__, retry_in=backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except Exception as exc:  # a bug must not kill the thread silently
+                log.error("dispatcher_error", error=repr(exc))
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def run_until_stopped(self) -> None:
+        self.reclaim()
+        while not self._stop.is_set():
+            response: list[Any] = self.client.xreadgroup(  # type: ignore[assignment]
+                DISPATCH_GROUP, self.consumer, {EVENTS_STREAM: ">"}, count=BATCH, block=1000
+            )
+            for _stream, entries in response or []:
+                self.dispatch(entries)
+            if not response:
+                self.reclaim()
+
+    def reclaim(self) -> None:
+        """Take over entries another dispatcher read but never acknowledged (it died)."""
+        claimed: list[Any] = self.client.xautoclaim(  # type: ignore[assignment]
+            EVENTS_STREAM, DISPATCH_GROUP, self.consumer, min_idle_time=RECLAIM_IDLE_MS, count=BATCH
+        )
+        entries = claimed[1]
+        if entries:
+            log.info("dispatcher_reclaimed", count=len(entries))
+            self.dispatch(entries)
+
+    def dispatch(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+        for entry_id, fields in entries:
+            data = {_text(k): _text(v) for k, v in fields.items()}
+            action = data.get("action", "")
+            task = TASK_FOR_ACTION.get(action)
+            if task is not None:
+                args = [data["inv"]] if action == "investigate" else [data["inv"], data["event"]]
+                self.celery.send_task(task, args=args, retry=True, retry_policy={"max_retries": 5})
+                metrics.DISPATCHED.labels(action).inc()
+            else:
+                log.info("dispatcher_skipped", action=action, investigation_id=data.get("inv"))
+            pipe = self.client.pipeline()
+            pipe.xack(EVENTS_STREAM, DISPATCH_GROUP, entry_id)
+            pipe.xdel(EVENTS_STREAM, entry_id)
+            pipe.execute()

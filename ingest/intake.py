@@ -1,0 +1,45 @@
+"""Turns validated bodies into stored events; the one place ingest talks to the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.exceptions
+import structlog
+
+from alertfleet.keys import notification_dedup_key, problem_key, request_dedup_key
+from alertfleet.models import AlertmanagerWebhook, Event, InvestigateRequest
+from ingest import metrics
+from ingest.outbox import Outbox, Stored
+from ingest.problems import unavailable
+from integrations.alertmanager.source import event_from_webhook
+from integrations.holmes_api.source import event_from_request
+
+log = structlog.get_logger("ingest")
+
+
+@dataclass
+class Intake:
+    outbox: Outbox
+
+    async def alertmanager(self, body: AlertmanagerWebhook) -> Stored:
+        event = event_from_webhook(body)
+        return await self._store("alertmanager", event, notification_dedup_key(body))
+
+    async def investigate_request(self, body: InvestigateRequest) -> Stored:
+        event = event_from_request(body)
+        return await self._store("api", event, request_dedup_key(body))
+
+    async def _store(self, source: str, event: Event, dedup_key: str) -> Stored:
+        metrics.RECEIVED.labels(source).inc()
+        try:
+            stored = await self.outbox.store(event, dedup_key, problem_key(event.group_key))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            metrics.REJECTED.labels(source, "unavailable").inc()
+            log.warning("store_failed", source=source, error=type(exc).__name__)
+            raise unavailable("the queue cannot take work durably right now; retry later") from None
+        if stored.action == "duplicate":
+            metrics.DEDUPLICATED.labels(source).inc()
+        else:
+            metrics.ACCEPTED.labels(source).inc()
+        return stored

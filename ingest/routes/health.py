@@ -1,0 +1,31 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import redis.exceptions
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ingest.deps import ingest_state
+from ingest.problems import unavailable
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Ready to take work durably (Redis reachable)")
+async def readyz(request: Request) -> dict[str, str]:
+    try:
+        await ingest_state(request).redis.ping()  # type: ignore[misc]
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        raise unavailable("redis unreachable") from None
+    return {"status": "ready"}
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

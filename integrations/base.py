@@ -1,0 +1,50 @@
+"""The one writer contract every destination fills in (after Alertmanager's `Notify`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from alertfleet.models import Investigation, WriteRecord
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What the vendor confirmed: its id for the write and what we sent (its hash)."""
+
+    external_id: str
+    content_hash: str
+    action: str  # "created", "updated" or "unchanged"
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class WriteError(Exception):
+    """A failed write; `recoverable` is the whole retry contract (retry, or dead-letter)."""
+
+    def __init__(self, reason: str, *, recoverable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.recoverable = recoverable
+        self.retry_after = retry_after
+
+
+class RateLimited(WriteError):
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason, recoverable=True, retry_after=retry_after)
+
+
+class Writer(Protocol):
+    """Investigation -> vendor call. Knows nothing of Celery or Redis."""
+
+    destination: str
+
+    def write(self, investigation: Investigation, target: str, previous: WriteRecord | None) -> WriteResult:
+        """Create the vendor object, or update it when `previous` says one exists."""
+        ...
+
+
+def truncate(text: str, limit: int, marker: str = "\n… (truncated)") -> str:
+    """Cut text to a vendor's limit, saying so."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(marker))] + marker

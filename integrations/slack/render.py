@@ -1,0 +1,104 @@
+"""Investigation -> Slack Block Kit blocks and a plain-text fallback, in HolmesGPT's message format."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from alertfleet.models import Investigation
+from integrations.base import truncate
+
+SECTION_LIMIT = 3000  # Block Kit section text limit
+TEXT_LIMIT = 39_000  # chat.postMessage text limit is 40,000
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Markdown as models write it -> Slack mrkdwn (bold, headings, links)."""
+    text = _BOLD.sub(r"*\1*", markdown)
+    text = re.sub(r"^#{1,6}\s*(.+)$", r"*\1*", text, flags=re.MULTILINE)
+    return re.sub(r"\[([^\]]+)\]\((https?://[^)]+)\)", r"<\2|\1>", text)
+
+
+def _items(text: str) -> list[str]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    listed = [_BULLET.sub("", line) for line in lines if _BULLET.match(line)]
+    return listed or lines
+
+
+def bullets(text: str) -> str:
+    return "\n".join(f"• {to_mrkdwn(item)}" for item in _items(text))
+
+
+def numbered(text: str) -> str:
+    return "\n".join(f"{n}. {to_mrkdwn(item)}" for n, item in enumerate(_items(text), start=1))
+
+
+def _header(investigation: Investigation) -> str:
+    prefix = ":white_check_mark: *Resolved* — " if investigation.resolved else ""
+    return f"{prefix}:mag: *alertfleet Investigation*"
+
+
+def _facts(investigation: Investigation) -> str:
+    event = investigation.event
+    labels = event.labels
+    lines = [f"*Alert:* {labels.get('alertname') or event.title}"]
+    for label, name in (("namespace", "Namespace"), ("severity", "Severity")):
+        if labels.get(label):
+            lines.append(f"*{name}:* {labels[label]}")
+    if len(event.alerts) > 1:
+        lines.append(f"*Alerts:* {len(event.alerts)}")
+    return "\n".join(lines)
+
+
+def message_parts(investigation: Investigation) -> list[tuple[str, str]]:
+    """(heading, body) pairs shared by blocks and the text fallback."""
+    result = investigation.result
+    if result is None:
+        return [("", "Investigation pending…")]
+    sections = result.sections
+    parts: list[tuple[str, str]] = []
+    if sections.alert_explanation:
+        parts.append(("", to_mrkdwn(sections.alert_explanation)))
+    if sections.key_findings:
+        parts.append(("*Key Findings:*", bullets(sections.key_findings)))
+    if sections.root_causes:
+        parts.append(("*Root Cause:*", to_mrkdwn(sections.root_causes)))
+    if sections.next_steps:
+        parts.append(("*Recommended Actions:*", numbered(sections.next_steps)))
+    return parts
+
+
+def _links(investigation: Investigation) -> str:
+    event = investigation.event
+    links = []
+    generator = next((alert.generatorURL for alert in event.alerts if alert.generatorURL), "")
+    if generator:
+        links.append(f"<{generator}|Source>")
+    runbook = event.annotations.get("runbook_url")
+    if runbook:
+        links.append(f"<{runbook}|Runbook>")
+    if event.external_url:
+        links.append(f"<{event.external_url}|Alertmanager>")
+    result = investigation.result
+    mode = f"model {result.model}" if result and result.model else "enrichment (no model)"
+    return " · ".join([*links, f"{mode}", f"id `{investigation.id}`"])
+
+
+def render_text(investigation: Investigation) -> str:
+    chunks = [_header(investigation), _facts(investigation)]
+    for heading, body in message_parts(investigation):
+        chunks.append(f"{heading}\n{body}" if heading else body)
+    return truncate("\n\n".join(chunks), TEXT_LIMIT)
+
+
+def render_blocks(investigation: Investigation) -> list[dict[str, Any]]:
+    def section(text: str) -> dict[str, Any]:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+
+    blocks = [section(_header(investigation)), section(_facts(investigation))]
+    for heading, body in message_parts(investigation):
+        blocks.append(section(f"{heading}\n{body}" if heading else body))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _links(investigation)}]})
+    return blocks

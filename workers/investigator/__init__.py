@@ -1,0 +1,1 @@
+"""The investigator: LLM tool loop (or deterministic enrichment) -> sectioned result."""

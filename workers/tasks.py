@@ -1,0 +1,135 @@
+"""Celery tasks: small, named for what they do, idempotent under redelivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import Task
+
+from alertfleet.keys import lock_key
+from alertfleet.models import Event, Investigation
+from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
+from alertfleet.settings import get_settings
+from alertfleet.state import InvestigationStore
+from integrations.base import WriteError
+from workers.app import app, redis_client
+from workers.destinations import UnknownDestination, destinations_for, writer_for
+from workers.dlq import DeadLetter, DeadLetters
+from workers.investigator.loop import ModelUnavailable
+from workers.investigator.run import run_investigation
+from workers.policy import MAX_MODEL_RETRIES, MAX_WRITE_RETRIES, backoff
+from workers.writes import perform_write
+
+log = structlog.get_logger("worker")
+
+
+def _store() -> InvestigationStore:
+    return InvestigationStore(redis_client())
+
+
+def fan_out(investigation: Investigation) -> None:
+    for destination in destinations_for(investigation.event, get_settings()):
+        write.apply_async(
+            args=[investigation.id, destination.type, destination.target],
+            queue=write_queue(destination.type),
+        )
+
+
+@app.task(name=TASK_INVESTIGATE, bind=True, max_retries=MAX_MODEL_RETRIES)
+def investigate(self: Task, investigation_id: str) -> str:
+    store = _store()
+    investigation = store.load(investigation_id)
+    if investigation is None:
+        log.warning("investigation_missing", investigation_id=investigation_id)
+        return "missing"
+    if investigation.status == "completed":
+        fan_out(investigation)  # a redelivery: writes are idempotent, so finishing the fan-out is safe
+        return "already-completed"
+    store.set_status(investigation_id, "running", worker=str(self.request.hostname or ""))
+    try:
+        result = run_investigation(
+            investigation.event, get_settings(), degrade=self.request.retries >= self.max_retries
+        )
+    except ModelUnavailable as exc:
+        log.warning("model_unavailable", investigation_id=investigation_id, error=str(exc))
+        raise self.retry(countdown=backoff(self.request.retries)) from None
+    store.complete(investigation_id, result)
+    log.info(
+        "investigation_completed", investigation_id=investigation_id, mode=result.mode, steps=result.steps
+    )
+    completed = store.load(investigation_id)
+    if completed is not None:
+        fan_out(completed)
+    return "completed"
+
+
+def _merge(old: Event, new: Event) -> Event:
+    """Alerts of both notifications, the newer status of each alert winning."""
+    alerts = {alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in old.alerts}
+    alerts.update({alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in new.alerts})
+    return old.model_copy(update={"alerts": list(alerts.values()), "status": new.status})
+
+
+def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> None:
+    store = _store()
+    with redis_client().lock(lock_key(f"inv:{investigation_id}"), timeout=30, blocking_timeout=30):
+        investigation = store.load(investigation_id)
+        if investigation is None:
+            return
+        merged = _merge(investigation.event, Event.model_validate_json(event_json))
+        if resolve:
+            store.mark_resolved(investigation_id, merged)
+        else:
+            store.save_event(investigation_id, merged, investigation.notifications + 1)
+    updated = store.load(investigation_id)
+    if updated is not None and updated.status == "completed":
+        fan_out(updated)
+
+
+@app.task(name=TASK_ATTACH)
+def attach(investigation_id: str, event_json: str) -> None:
+    """More alerts joined a problem already under investigation: refresh, do not re-investigate."""
+    _update_event(investigation_id, event_json, resolve=False)
+
+
+@app.task(name=TASK_RESOLVE)
+def resolve(investigation_id: str, event_json: str) -> None:
+    """The problem resolved: mark it, and update what was already written."""
+    _update_event(investigation_id, event_json, resolve=True)
+
+
+def dead_letter(task: Task, args: list[Any], reason: str) -> None:
+    letter = DeadLetter(
+        task=str(task.name),
+        args=args,
+        reason=reason,
+        attempts=int(task.request.retries) + 1,
+        queue=str((task.request.delivery_info or {}).get("routing_key", "")),
+    )
+    DeadLetters(redis_client()).add(letter)
+    log.error("dead_lettered", task=task.name, reason=reason, letter_id=letter.id)
+
+
+@app.task(name=TASK_WRITE, bind=True, max_retries=MAX_WRITE_RETRIES)
+def write(self: Task, investigation_id: str, destination: str, target: str) -> str:
+    args: list[Any] = [investigation_id, destination, target]
+    try:
+        result = perform_write(
+            redis_client(), writer_for(destination), investigation_id, target, _store().load
+        )
+    except UnknownDestination as exc:
+        dead_letter(self, args, str(exc))
+        return "dead-lettered"
+    except WriteError as err:
+        if err.recoverable and self.request.retries < self.max_retries:
+            log.warning(
+                "write_retry", destination=destination, reason=err.reason, retry_after=err.retry_after
+            )
+            raise self.retry(countdown=backoff(self.request.retries, err.retry_after)) from None
+        dead_letter(self, args, f"{destination}: {err.reason}")
+        return "dead-lettered"
+    if result is None:
+        return "nothing-to-write"
+    log.info("write_done", destination=destination, action=result.action, investigation_id=investigation_id)
+    return result.action
