@@ -1,0 +1,98 @@
+"""Shared fixtures: a real redis-server, real stub servers, and the fleet as real processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from tests.harness.processes import (  # noqa: E402
+    AlertfleetProcess,
+    RedisServer,
+    base_env,
+    start_ingest,
+    start_worker,
+)
+from tests.stubs.model import ModelStub  # noqa: E402
+from tests.stubs.slack import SlackStub  # noqa: E402
+
+SLACK_TOKEN = "xoxb-test-token-0123456789"
+INGEST_TOKEN = "ingest-secret-token-abcdef"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A flushed database per test."""
+    redis_server.client().flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> redis.Redis:
+    return redis.Redis.from_url(redis_url)
+
+
+@pytest.fixture
+def slack_stub() -> Iterator[SlackStub]:
+    with SlackStub(token=SLACK_TOKEN, channels=("#alerts", "#oncall")) as stub:
+        yield stub
+
+
+@pytest.fixture
+def model_stub() -> Iterator[ModelStub]:
+    with ModelStub(api_key="sk-test") as stub:
+        yield stub
+
+
+@dataclass
+class Fleet:
+    ingest_url: str
+    env: dict[str, str]
+    ingest: AlertfleetProcess
+    worker: AlertfleetProcess
+    log_dir: Path
+
+    def logs(self) -> str:
+        return self.ingest.output() + self.worker.output()
+
+
+def fleet_env(redis_url: str, slack: SlackStub, model: ModelStub | None, **extra: str) -> dict[str, str]:
+    return base_env(
+        REDIS_URL=redis_url,
+        SLACK_BOT_TOKEN=SLACK_TOKEN,
+        SLACK_CHANNEL="#alerts",
+        SLACK_API_URL=slack.api_url,
+        MODEL="openai/stub-model" if model else None,
+        OPENAI_API_BASE=model.api_base if model else None,
+        OPENAI_API_KEY="sk-test" if model else None,
+        ALERTFLEET_LLM_TIMEOUT="10",
+        **extra,
+    )
+
+
+@pytest.fixture
+def fleet(redis_url: str, slack_stub: SlackStub, model_stub: ModelStub, tmp_path: Path) -> Iterator[Fleet]:
+    """Ingest + one worker against the stubs, with the stub model configured."""
+    env = fleet_env(redis_url, slack_stub, model_stub, ALERTFLEET_INGEST_TOKEN=INGEST_TOKEN)
+    ingest, url = start_ingest(env, tmp_path)
+    worker = None
+    try:
+        worker = start_worker(env, tmp_path)
+        yield Fleet(url, env, ingest, worker, tmp_path)
+    finally:
+        if worker is not None:
+            worker.stop()
+        ingest.stop()
