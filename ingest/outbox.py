@@ -27,8 +27,9 @@ Action = Literal["investigate", "attach", "resolve", "duplicate"]
 # ARGV: new id, status, event json, dedup ttl, problem window, now, problem key, inv key prefix.
 _STORE_SCRIPT = """
 local existing = redis.call('GET', KEYS[1])
-if existing then return {existing, 'duplicate'} end
 local inv = redis.call('GET', KEYS[2])
+-- A re-send is a duplicate; the same alerts firing again after their problem resolved are not.
+if existing and (ARGV[2] == 'resolved' or existing == inv) then return {existing, 'duplicate'} end
 local action
 if inv and redis.call('EXISTS', ARGV[8] .. inv) == 1 then
   if ARGV[2] == 'resolved' then

@@ -8,7 +8,8 @@ from alertfleet.models import Event, InvestigationResult, Sections
 def _alert_lines(event: Event) -> list[str]:
     lines = []
     for alert in event.alerts[:20]:
-        ident = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+        # Labels every alert shares say nothing about this one.
+        ident = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if event.labels.get(k) != v)
         summary = alert.annotations.get("summary") or alert.annotations.get("description", "")
         started = f" since {alert.startsAt.isoformat()}" if alert.startsAt else ""
         lines.append(
