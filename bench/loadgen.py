@@ -104,8 +104,12 @@ async def drive(
     seconds: float,
     warmup: float = 1.0,
     grace: float = 5.0,
+    on_window: Callable[[str], None] | None = None,
 ) -> LoadResult:
-    """Keep `connections` requests in flight for warmup + seconds; never runs longer than that + grace."""
+    """Keep `connections` requests in flight for warmup + seconds; never runs longer than that + grace.
+
+    `on_window("start")` / `on_window("stop")` run at the edges of the measured window (for probes).
+    """
     result = LoadResult()
     perf = time.perf_counter_ns
     start_ns = perf() + int(warmup * 1e9)
@@ -116,13 +120,18 @@ async def drive(
     ]
     await asyncio.sleep(max(0.0, (start_ns - perf()) / 1e9))
     cpu_start = _cpu()
-    _done, pending = await asyncio.wait(tasks, timeout=max(0.0, (stop_ns - perf()) / 1e9) + grace)
+    if on_window is not None:
+        on_window("start")
+    await asyncio.wait(tasks, timeout=max(0.0, (stop_ns - perf()) / 1e9))
+    if on_window is not None:
+        on_window("stop")
+    result.client_cpu = _cpu() - cpu_start
+    _done, pending = await asyncio.wait(tasks, timeout=grace)
     for task in pending:  # a request stuck past the grace period: count it, never hang
         task.cancel()
         result.errors["timeout"] += 1
     if pending:
         await asyncio.wait(pending)
-    result.client_cpu = _cpu() - cpu_start
     result.seconds = (perf() - start_ns) / 1e9  # includes the tail of the last requests
     return result
 
