@@ -90,9 +90,7 @@ def worker(
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     from alertfleet.embedded import die_with_parent
 
-    return subprocess.Popen(
-        [sys.executable, "-m", "alertfleet.cli", *args], env=env, preexec_fn=die_with_parent
-    )
+    return subprocess.Popen([sys.executable, "-m", "alertfleet.cli", *args], env=env, preexec_fn=die_with_parent)
 
 
 @app.command()
@@ -124,9 +122,7 @@ def dev(
     try:
         children.append(_spawn(["ingest", "--host", host, "--port", str(port or settings.port)], env))
         children.append(_spawn(["worker"], env))
-        typer.echo(
-            f"alertfleet: ingest on http://{host}:{port or settings.port} — Ctrl-C stops all", err=True
-        )
+        typer.echo(f"alertfleet: ingest on http://{host}:{port or settings.port} — Ctrl-C stops all", err=True)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
     finally:

@@ -11,9 +11,7 @@ import typer
 if TYPE_CHECKING:
     from workers.dlq import DeadLetters
 
-dlq_app = typer.Typer(
-    help="Dead letters: failed writes and investigations with their reasons.", no_args_is_help=True
-)
+dlq_app = typer.Typer(help="Dead letters: failed writes and investigations with their reasons.", no_args_is_help=True)
 
 
 def _letters() -> DeadLetters:
@@ -31,9 +29,7 @@ def list_letters(as_json: bool = typer.Option(False, "--json", help="One JSON ob
         if as_json:
             typer.echo(json.dumps(letter.__dict__))
         else:
-            typer.echo(
-                f"{letter.id}  {letter.failed_at}  {letter.task}  attempts={letter.attempts}  {letter.reason}"
-            )
+            typer.echo(f"{letter.id}  {letter.failed_at}  {letter.task}  attempts={letter.attempts}  {letter.reason}")
 
 
 @dlq_app.command("replay")

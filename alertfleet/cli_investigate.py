@@ -27,9 +27,7 @@ def fetch_alert_groups(url: str, auth: tuple[str, str] | None, timeout: float = 
 def _filter_alertname(group: dict[str, Any], pattern: re.Pattern[str] | None) -> dict[str, Any]:
     if pattern is None:
         return group
-    alerts = [
-        a for a in group.get("alerts", []) if pattern.fullmatch(a.get("labels", {}).get("alertname", ""))
-    ]
+    alerts = [a for a in group.get("alerts", []) if pattern.fullmatch(a.get("labels", {}).get("alertname", ""))]
     return {**group, "alerts": alerts}
 
 
@@ -45,9 +43,7 @@ def investigate_events(
     writer = None
     channel = slack_channel or settings.slack_channel
     if destination == "slack":
-        token = slack_token or (
-            settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        )
+        token = slack_token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
         if not token or not channel:
             typer.echo("alertfleet: --destination slack needs SLACK_BOT_TOKEN and --slack-channel", err=True)
             raise typer.Exit(2)
@@ -73,9 +69,7 @@ def investigate_events(
 @investigate_app.command("alertmanager")
 def alertmanager(
     alertmanager_url: str | None = typer.Option(None, "--alertmanager-url", help="Default ALERTMANAGER_URL."),
-    alertname: str | None = typer.Option(
-        None, "--alertname", help="Only alerts whose name matches this regex."
-    ),
+    alertname: str | None = typer.Option(None, "--alertname", help="Only alerts whose name matches this regex."),
     alertmanager_username: str | None = typer.Option(None, "--alertmanager-username"),
     alertmanager_password: str | None = typer.Option(None, "--alertmanager-password"),
     destination: str | None = typer.Option(None, "--destination", help="slack, or omit to print only."),
@@ -98,9 +92,7 @@ def alertmanager(
     except httpx.HTTPError as exc:
         typer.echo(f"alertfleet: cannot read alerts from {url}: {type(exc).__name__}", err=True)
         raise typer.Exit(1) from None
-    bodies = [
-        webhook_from_api_group(g, url) for g in (_filter_alertname(g, pattern) for g in groups) if g["alerts"]
-    ]
+    bodies = [webhook_from_api_group(g, url) for g in (_filter_alertname(g, pattern) for g in groups) if g["alerts"]]
     if not bodies:
         typer.echo("no firing alerts", err=True)
         return

@@ -65,6 +65,15 @@ class InvestigateRequest(BaseModel):
     model: str | None = None
 
 
+class WriteTarget(BaseModel):
+    """A destination type and its target (Slack channel, PagerDuty incident id, OpsGenie alert id, URL)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    target: str
+
+
 class Event(BaseModel):
     """A source event normalised for the fleet: whatever came in, workers see only this."""
 
@@ -81,6 +90,8 @@ class Event(BaseModel):
     external_url: str = ""
     source_ref: str = ""
     model: str | None = None
+    # Where the source itself wants the result written back (e.g. the PagerDuty incident it came from).
+    writeback: list[WriteTarget] = Field(default_factory=list)
     received_at: datetime = Field(default_factory=utcnow)
 
 

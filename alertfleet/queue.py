@@ -9,8 +9,10 @@ from celery import Celery
 from alertfleet.settings import Settings
 
 QUEUE_INVESTIGATE = "investigate"
-QUEUE_WRITE_SLACK = "write.slack"
-WRITE_QUEUES = {"slack": QUEUE_WRITE_SLACK}
+# One queue per vendor, so a slow vendor cannot starve investigations or other vendors.
+DESTINATION_TYPES = ("slack", "pagerduty", "opsgenie", "webhook")
+WRITE_QUEUES = {destination: f"write.{destination}" for destination in DESTINATION_TYPES}
+QUEUE_WRITE_SLACK = WRITE_QUEUES["slack"]
 ALL_QUEUES = (QUEUE_INVESTIGATE, *WRITE_QUEUES.values())
 
 TASK_INVESTIGATE = "alertfleet.investigate"

@@ -69,12 +69,12 @@ class InvestigationStore:
         self.client = client
 
     def load(self, investigation_id: str) -> Investigation | None:
-        raw = cast(dict[bytes, bytes], self.client.hgetall(investigation_redis_key(investigation_id)))
+        raw = cast(Any, self.client).hgetall(investigation_redis_key(investigation_id))
         return parse_investigation(raw)
 
     def set_status(self, investigation_id: str, status: InvestigationStatus, **fields: str) -> None:
         mapping = {"status": status, "updated_at": utcnow().isoformat(), **fields}
-        self.client.hset(investigation_redis_key(investigation_id), mapping=mapping)
+        cast(Any, self.client).hset(investigation_redis_key(investigation_id), mapping=mapping)
 
     def complete(self, investigation_id: str, result: InvestigationResult) -> None:
         self.set_status(investigation_id, "completed", result=result.model_dump_json(), error="")
@@ -83,13 +83,13 @@ class InvestigationStore:
         self.set_status(investigation_id, "failed", error=reason)
 
     def save_event(self, investigation_id: str, event: Event, notifications: int) -> None:
-        self.client.hset(
+        cast(Any, self.client).hset(
             investigation_redis_key(investigation_id),
             mapping={"event": event.model_dump_json(), "notifications": str(notifications)},
         )
 
     def mark_resolved(self, investigation_id: str, event: Event) -> None:
-        self.client.hset(
+        cast(Any, self.client).hset(
             investigation_redis_key(investigation_id),
             mapping={"resolved": "1", "event": event.model_dump_json(), "updated_at": utcnow().isoformat()},
         )
@@ -97,7 +97,7 @@ class InvestigationStore:
     def create(self, investigation: Investigation, ttl: int) -> None:
         """Used by one-shot CLI runs and pollers; webhook ingest creates records in its Lua step."""
         key = investigation_redis_key(investigation.id)
-        pipe = self.client.pipeline()
+        pipe = cast(Any, self.client).pipeline()
         pipe.hset(key, mapping=record_fields(investigation))
         pipe.expire(key, ttl)
         pipe.execute()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from typing import Any
+from typing import Any, cast
 
 import redis
 import structlog
@@ -37,9 +37,7 @@ class Dispatcher:
         self.settings = settings
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.celery = make_celery(settings)
-        self.client = redis.Redis.from_url(
-            settings.redis_client_url, socket_timeout=10, socket_connect_timeout=2
-        )
+        self.client = redis.Redis.from_url(settings.redis_client_url, socket_timeout=10, socket_connect_timeout=2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
 
@@ -77,7 +75,7 @@ class Dispatcher:
     def run_until_stopped(self) -> None:
         self.reclaim()
         while not self._stop.is_set():
-            response: list[Any] = self.client.xreadgroup(  # type: ignore[assignment]
+            response: list[Any] = cast(Any, self.client).xreadgroup(
                 DISPATCH_GROUP, self.consumer, {EVENTS_STREAM: ">"}, count=BATCH, block=1000
             )
             for _stream, entries in response or []:
@@ -87,7 +85,7 @@ class Dispatcher:
 
     def reclaim(self) -> None:
         """Take over entries another dispatcher read but never acknowledged (it died)."""
-        claimed: list[Any] = self.client.xautoclaim(  # type: ignore[assignment]
+        claimed: list[Any] = cast(Any, self.client).xautoclaim(
             EVENTS_STREAM, DISPATCH_GROUP, self.consumer, min_idle_time=RECLAIM_IDLE_MS, count=BATCH
         )
         entries = claimed[1]

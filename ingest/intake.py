@@ -24,16 +24,18 @@ class Intake:
 
     async def alertmanager(self, body: AlertmanagerWebhook) -> Stored:
         event = event_from_webhook(body)
-        return await self._store("alertmanager", event, notification_dedup_key(body))
+        return await self.store_event("alertmanager", event, notification_dedup_key(body))
 
     async def investigate_request(self, body: InvestigateRequest) -> Stored:
         event = event_from_request(body)
-        return await self._store("api", event, request_dedup_key(body))
+        return await self.store_event("api", event, request_dedup_key(body))
 
-    async def _store(self, source: str, event: Event, dedup_key: str) -> Stored:
+    async def store_event(self, source: str, event: Event, dedup_key: str, problem: str | None = None) -> Stored:
+        """Store durably or raise a 503 Problem. `problem` overrides sha256(group_key), e.g. a PD
+        incident_key that equals an Alertmanager group's key, so both land on one investigation."""
         metrics.RECEIVED.labels(source).inc()
         try:
-            stored = await self.outbox.store(event, dedup_key, problem_key(event.group_key))
+            stored = await self.outbox.store(event, dedup_key, problem or problem_key(event.group_key))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             metrics.REJECTED.labels(source, "unavailable").inc()
             log.warning("store_failed", source=source, error=type(exc).__name__)

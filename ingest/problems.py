@@ -46,17 +46,12 @@ def problem_response(problem: Problem, instance: str = "") -> JSONResponse:
 
 
 def unavailable(detail: str, retry_after: int = 5) -> Problem:
-    return Problem(
-        503, "Service Unavailable", detail, "unavailable", headers={"Retry-After": str(retry_after)}
-    )
+    return Problem(503, "Service Unavailable", detail, "unavailable", headers={"Retry-After": str(retry_after)})
 
 
 def invalid_payload(errors: list[dict[str, Any]]) -> Problem:
     """422 with pydantic's errors reduced to where and what (never the input values: they may hold secrets)."""
-    issues = [
-        {"loc": ".".join(str(part) for part in err.get("loc", ())), "msg": err.get("msg", "")}
-        for err in errors
-    ]
+    issues = [{"loc": ".".join(str(part) for part in err.get("loc", ())), "msg": err.get("msg", "")} for err in errors]
     detail = "; ".join(f"{i['loc'] or 'body'}: {i['msg']}" for i in issues[:10])
     return Problem(422, "Unprocessable Entity", detail, "invalid-payload", extra={"errors": issues})
 

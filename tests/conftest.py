@@ -12,15 +12,15 @@ import redis
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from tests.harness.processes import (  # noqa: E402
+from tests.harness.processes import (
     AlertfleetProcess,
     RedisServer,
     base_env,
     start_ingest,
     start_worker,
 )
-from tests.stubs.model import ModelStub  # noqa: E402
-from tests.stubs.slack import SlackStub  # noqa: E402
+from tests.stubs.model import ModelStub
+from tests.stubs.slack import SlackStub
 
 SLACK_TOKEN = "xoxb-test-token-0123456789"
 INGEST_TOKEN = "ingest-secret-token-abcdef"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -32,16 +32,16 @@ class DeadLetters:
         self.client.hset(DLQ, letter.id, json.dumps(asdict(letter)))
 
     def list(self) -> list[DeadLetter]:
-        raw: dict[Any, Any] = self.client.hgetall(DLQ)  # type: ignore[assignment]
+        raw: dict[Any, Any] = cast(Any, self.client).hgetall(DLQ)
         letters = [DeadLetter(**json.loads(value)) for value in raw.values()]
         return sorted(letters, key=lambda letter: letter.failed_at)
 
     def get(self, letter_id: str) -> DeadLetter | None:
-        raw = self.client.hget(DLQ, letter_id)
-        return DeadLetter(**json.loads(raw)) if raw else None  # type: ignore[arg-type]
+        raw = cast(Any, self.client).hget(DLQ, letter_id)
+        return DeadLetter(**json.loads(raw)) if raw else None
 
     def drop(self, letter_id: str) -> bool:
         return bool(self.client.hdel(DLQ, letter_id))
 
     def count(self) -> int:
-        return int(self.client.hlen(DLQ))  # type: ignore[arg-type]
+        return int(cast(Any, self.client).hlen(DLQ))

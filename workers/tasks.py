@@ -29,7 +29,7 @@ def _store() -> InvestigationStore:
 
 
 def fan_out(investigation: Investigation) -> None:
-    for destination in destinations_for(investigation.event, get_settings()):
+    for destination in destinations_for(investigation, get_settings()):
         write.apply_async(
             args=[investigation.id, destination.type, destination.target],
             queue=write_queue(destination.type),
@@ -55,9 +55,7 @@ def investigate(self: Task, investigation_id: str) -> str:
         log.warning("model_unavailable", investigation_id=investigation_id, error=str(exc))
         raise self.retry(countdown=backoff(self.request.retries)) from None
     store.complete(investigation_id, result)
-    log.info(
-        "investigation_completed", investigation_id=investigation_id, mode=result.mode, steps=result.steps
-    )
+    log.info("investigation_completed", investigation_id=investigation_id, mode=result.mode, steps=result.steps)
     completed = store.load(investigation_id)
     if completed is not None:
         fan_out(completed)
@@ -68,7 +66,8 @@ def _merge(old: Event, new: Event) -> Event:
     """Alerts of both notifications, the newer status of each alert winning."""
     alerts = {alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in old.alerts}
     alerts.update({alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in new.alerts})
-    return old.model_copy(update={"alerts": list(alerts.values()), "status": new.status})
+    writeback = list(dict.fromkeys([*old.writeback, *new.writeback]))
+    return old.model_copy(update={"alerts": list(alerts.values()), "status": new.status, "writeback": writeback})
 
 
 def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> None:
@@ -115,17 +114,13 @@ def dead_letter(task: Task, args: list[Any], reason: str) -> None:
 def write(self: Task, investigation_id: str, destination: str, target: str) -> str:
     args: list[Any] = [investigation_id, destination, target]
     try:
-        result = perform_write(
-            redis_client(), writer_for(destination), investigation_id, target, _store().load
-        )
+        result = perform_write(redis_client(), writer_for(destination), investigation_id, target, _store().load)
     except UnknownDestination as exc:
         dead_letter(self, args, str(exc))
         return "dead-lettered"
     except WriteError as err:
         if err.recoverable and self.request.retries < self.max_retries:
-            log.warning(
-                "write_retry", destination=destination, reason=err.reason, retry_after=err.retry_after
-            )
+            log.warning("write_retry", destination=destination, reason=err.reason, retry_after=err.retry_after)
             raise self.retry(countdown=backoff(self.request.retries, err.retry_after)) from None
         dead_letter(self, args, f"{destination}: {err.reason}")
         return "dead-lettered"

@@ -7,6 +7,7 @@ instead of posting twice. The lock makes concurrent writes of one key take turns
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import redis
 
@@ -19,8 +20,8 @@ RECORD_TTL = 30 * 24 * 3600
 
 
 def load_record(client: redis.Redis, key: str) -> WriteRecord | None:
-    raw = client.get(key)
-    return WriteRecord.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+    raw = cast(Any, client).get(key)
+    return WriteRecord.model_validate_json(raw) if raw else None
 
 
 def perform_write(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis.exceptions
 from fastapi import APIRouter, Request
@@ -20,7 +20,7 @@ async def get_investigation(investigation_id: str, request: Request) -> dict[str
     state = ingest_state(request)
     state.check_token(request.headers.get("authorization"))
     try:
-        raw = await state.redis.hgetall(investigation_redis_key(investigation_id))  # type: ignore[misc]
+        raw = await cast(Any, state.redis).hgetall(investigation_redis_key(investigation_id))
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
         raise unavailable("investigation store unreachable") from None
     investigation = parse_investigation(raw) if raw else None

@@ -55,16 +55,10 @@ class SlackWriter:
         return self._post(target, text, blocks, digest)
 
     def _post(self, channel: str, text: str, blocks: list[dict[str, Any]], digest: str) -> WriteResult:
-        response = self._call(
-            "chat_postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False
-        )
-        return WriteResult(
-            str(response["ts"]), digest, "created", {"channel": str(response.get("channel") or channel)}
-        )
+        response = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False)
+        return WriteResult(str(response["ts"]), digest, "created", {"channel": str(response.get("channel") or channel)})
 
-    def _update(
-        self, previous: WriteRecord, text: str, blocks: list[dict[str, Any]], digest: str
-    ) -> WriteResult:
+    def _update(self, previous: WriteRecord, text: str, blocks: list[dict[str, Any]], digest: str) -> WriteResult:
         channel = str(previous.details.get("channel") or previous.target)
         self._call("chat_update", channel=channel, ts=previous.external_id, text=text, blocks=blocks)
         return WriteResult(previous.external_id, digest, "updated", {"channel": channel})

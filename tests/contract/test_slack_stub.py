@@ -100,9 +100,7 @@ def test_form_encoded_post_is_accepted(stub: SlackStub, client: WebClient) -> No
 
 
 @pytest.mark.filterwarnings(NO_TEXT_WARNING)
-def test_post_without_text_blocks_or_attachments_fails_with_no_text(
-    stub: SlackStub, client: WebClient
-) -> None:
+def test_post_without_text_blocks_or_attachments_fails_with_no_text(stub: SlackStub, client: WebClient) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         client.chat_postMessage(channel="#alerts")
     assert slack_error(excinfo) == "no_text"

@@ -57,14 +57,32 @@ def test_cli_investigate_alertmanager_pulls_firing_alerts(
     alertmanager.post_alerts("DiskFull", ["node-1"])
     alertmanager.post_alerts("Watchdog", ["node-1"])
     env = base_env(
-        SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_API_URL=slack_stub.api_url, MODEL="openai/stub-model",
-        OPENAI_API_BASE=model_stub.api_base, OPENAI_API_KEY="sk-test",
+        SLACK_BOT_TOKEN=SLACK_TOKEN,
+        SLACK_API_URL=slack_stub.api_url,
+        MODEL="openai/stub-model",
+        OPENAI_API_BASE=model_stub.api_base,
+        OPENAI_API_KEY="sk-test",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "alertfleet.cli", "investigate", "alertmanager",
-         "--alertmanager-url", alertmanager.url, "--alertname", "Disk.*",
-         "--destination", "slack", "--slack-channel", "#oncall"],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "alertfleet.cli",
+            "investigate",
+            "alertmanager",
+            "--alertmanager-url",
+            alertmanager.url,
+            "--alertname",
+            "Disk.*",
+            "--destination",
+            "slack",
+            "--slack-channel",
+            "#oncall",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "# Key Findings" in done.stdout

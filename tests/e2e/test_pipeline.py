@@ -47,7 +47,10 @@ def test_firing_group_ends_as_one_slack_message_with_model_sections(
     result = data["result"]
     assert isinstance(result, dict)
     assert set(result["sections"]) >= {
-        "Alert Explanation", "Key Findings", "Conclusions and Possible Root Causes", "Next Steps"
+        "Alert Explanation",
+        "Key Findings",
+        "Conclusions and Possible Root Causes",
+        "Next Steps",
     }
     assert result["tool_calls"][0]["tool_name"] == "get_alert_group"
     assert slack_stub.violations == []
@@ -82,8 +85,12 @@ def test_resolution_updates_the_original_message(fleet: Fleet, slack_stub: Slack
 
 def test_token_never_appears_in_logs(fleet: Fleet, slack_stub: SlackStub) -> None:
     _post(fleet, webhook("DiskFull"))
-    httpx.post(f"{fleet.ingest_url}/api/webhooks/alertmanager", json=webhook("X"),
-               headers={"Authorization": "Bearer wrong"}, timeout=5)
+    httpx.post(
+        f"{fleet.ingest_url}/api/webhooks/alertmanager",
+        json=webhook("X"),
+        headers={"Authorization": "Bearer wrong"},
+        timeout=5,
+    )
     assert wait_for(lambda: slack_stub.post_count() == 1, 30), fleet.logs()
     logs = fleet.logs()
     assert "alertfleet.investigate" in logs, "logs were captured"

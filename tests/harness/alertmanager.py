@@ -33,14 +33,18 @@ class Alertmanager:
                 "group_interval": "2s",
                 "repeat_interval": repeat_interval,
             },
-            "receivers": [{
-                "name": "alertfleet",
-                "webhook_configs": [{
-                    "url": webhook_url,
-                    "send_resolved": True,
-                    "http_config": {"authorization": {"type": "Bearer", "credentials": token}},
-                }],
-            }],
+            "receivers": [
+                {
+                    "name": "alertfleet",
+                    "webhook_configs": [
+                        {
+                            "url": webhook_url,
+                            "send_resolved": True,
+                            "http_config": {"authorization": {"type": "Bearer", "credentials": token}},
+                        }
+                    ],
+                }
+            ],
         }
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -25,8 +25,9 @@ def alert(name: str, instance: str, status: str = "firing", **labels: str) -> di
     }
 
 
-def webhook(name: str = "KubePodCrashLooping", instances: int = 1, status: str = "firing",
-            group: str | None = None) -> dict[str, Any]:
+def webhook(
+    name: str = "KubePodCrashLooping", instances: int = 1, status: str = "firing", group: str | None = None
+) -> dict[str, Any]:
     group = group or name
     alerts = [alert(name, f"pod-{i}", status) for i in range(instances)]
     return {

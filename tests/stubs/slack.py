@@ -121,7 +121,7 @@ class SlackStub(StubServer):
 
     def __init__(
         self,
-        token: str = "xoxb-test-token",  # noqa: S107 - a fake token the stub checks for
+        token: str = "xoxb-test-token",
         channels: Iterable[str] = ("#alerts",),
         *,
         delay_seconds: float = 0.0,
@@ -342,9 +342,7 @@ class SlackStub(StubServer):
                 stored["blocks"] = blocks
             if attachments is not None:
                 stored["attachments"] = attachments
-            version = MessageVersion(
-                text=stored["text"], blocks=stored["blocks"], attachments=stored["attachments"]
-            )
+            version = MessageVersion(text=stored["text"], blocks=stored["blocks"], attachments=stored["attachments"])
             stored["history"].append(copy.deepcopy(version))
             stored["update_count"] += 1
             self._updates += 1

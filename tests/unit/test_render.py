@@ -7,17 +7,22 @@ from workers.investigator.sections import parse_sections
 
 
 def _investigation(markdown: str, resolved: bool = False) -> Investigation:
-    event = Event(source="alertmanager", title="KubePodCrashLooping",
-                  labels={"alertname": "KubePodCrashLooping", "namespace": "production"})
+    event = Event(
+        source="alertmanager",
+        title="KubePodCrashLooping",
+        labels={"alertname": "KubePodCrashLooping", "namespace": "production"},
+    )
     result = enrich(event).model_copy(update={"sections": parse_sections(markdown), "model": "m"})
     return Investigation(id="abc", problem_key="p", event=event, result=result, resolved=resolved, status="completed")
 
 
 def test_message_follows_the_holmes_format() -> None:
-    text = render_text(_investigation(
-        "# Key Findings\n- Pod restarted 5 times\n- **OOMKilled** events\n"
-        "# Conclusions and Possible Root Causes\nMemory leak\n# Next Steps\n- Increase limits\n- Profile"
-    ))
+    text = render_text(
+        _investigation(
+            "# Key Findings\n- Pod restarted 5 times\n- **OOMKilled** events\n"
+            "# Conclusions and Possible Root Causes\nMemory leak\n# Next Steps\n- Increase limits\n- Profile"
+        )
+    )
     assert text.splitlines()[0] == ":mag: *alertfleet Investigation*"
     assert "*Alert:* KubePodCrashLooping\n*Namespace:* production" in text
     assert "*Key Findings:*\n• Pod restarted 5 times\n• *OOMKilled* events" in text
@@ -33,9 +38,9 @@ def test_blocks_respect_slack_limits_and_mark_resolution() -> None:
 
 
 def test_enrichment_uses_labels_and_annotations() -> None:
-    from tests.harness.alerts import webhook
     from alertfleet.models import AlertmanagerWebhook
     from integrations.alertmanager.source import event_from_webhook
+    from tests.harness.alerts import webhook
 
     event = event_from_webhook(AlertmanagerWebhook.model_validate(webhook("DiskFull", instances=2)))
     result = enrich(event)

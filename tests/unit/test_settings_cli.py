@@ -23,8 +23,11 @@ from tests.harness.processes import base_env
 def test_bad_setting_is_one_line(env: dict[str, str], name: str) -> None:
     for command in (["ingest"], ["worker"], ["dev"]):
         done = subprocess.run(
-            [sys.executable, "-m", "alertfleet.cli", *command], env=base_env(**env),
-            capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "alertfleet.cli", *command],
+            env=base_env(**env),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()

@@ -14,8 +14,9 @@ from workers.investigator.enrich import enrich
 
 def _investigation(resolved: bool = False) -> Investigation:
     event = Event(source="alertmanager", title="X", labels={"alertname": "X"})
-    return Investigation(id="i1", problem_key="p", event=event, result=enrich(event), resolved=resolved,
-                         status="completed")
+    return Investigation(
+        id="i1", problem_key="p", event=event, result=enrich(event), resolved=resolved, status="completed"
+    )
 
 
 def test_post_then_update_then_unchanged(slack_stub: SlackStub) -> None:
@@ -24,8 +25,13 @@ def test_post_then_update_then_unchanged(slack_stub: SlackStub) -> None:
     assert created.action == "created" and slack_stub.post_count() == 1
     from alertfleet.models import WriteRecord
 
-    record = WriteRecord(destination="slack", target="#alerts", external_id=created.external_id,
-                         content_hash=created.content_hash, details=created.details)
+    record = WriteRecord(
+        destination="slack",
+        target="#alerts",
+        external_id=created.external_id,
+        content_hash=created.content_hash,
+        details=created.details,
+    )
     assert writer.write(_investigation(), "#alerts", record).action == "unchanged"
     updated = writer.write(_investigation(resolved=True), "#alerts", record)
     assert (updated.action, updated.external_id) == ("updated", created.external_id)
@@ -33,10 +39,13 @@ def test_post_then_update_then_unchanged(slack_stub: SlackStub) -> None:
     assert slack_stub.violations == []
 
 
-@pytest.mark.parametrize(("token", "channel", "reason"), [
-    ("xoxb-wrong", "#alerts", "invalid_auth"),
-    (SLACK_TOKEN, "#nowhere", "channel_not_found"),
-])
+@pytest.mark.parametrize(
+    ("token", "channel", "reason"),
+    [
+        ("xoxb-wrong", "#alerts", "invalid_auth"),
+        (SLACK_TOKEN, "#nowhere", "channel_not_found"),
+    ],
+)
 def test_unrecoverable_errors_carry_slack_reason(slack_stub: SlackStub, token: str, channel: str, reason: str) -> None:
     with pytest.raises(WriteError) as caught:
         SlackWriter(token, slack_stub.api_url).write(_investigation(), channel, None)

@@ -12,9 +12,7 @@ def _alert_lines(event: Event) -> list[str]:
         ident = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if event.labels.get(k) != v)
         summary = alert.annotations.get("summary") or alert.annotations.get("description", "")
         started = f" since {alert.startsAt.isoformat()}" if alert.startsAt else ""
-        lines.append(
-            f"- {alert.status}: {ident or alert.fingerprint}{started}{' — ' + summary if summary else ''}"
-        )
+        lines.append(f"- {alert.status}: {ident or alert.fingerprint}{started}{' — ' + summary if summary else ''}")
     if len(event.alerts) > 20:
         lines.append(f"- … and {len(event.alerts) - 20} more alerts")
     return lines
@@ -49,6 +47,4 @@ def enrich(event: Event, degraded_reason: str | None = None) -> InvestigationRes
         next_steps="\n".join(steps),
     )
     analysis = "\n\n".join(f"# {name}\n{body}" for name, body in sections.as_holmes().items() if body)
-    return InvestigationResult(
-        analysis=analysis, sections=sections, mode="enrich", degraded_reason=degraded_reason
-    )
+    return InvestigationResult(analysis=analysis, sections=sections, mode="enrich", degraded_reason=degraded_reason)

@@ -28,9 +28,7 @@ class LoopLimits:
     call_timeout: float
 
 
-def _run_tool(
-    tool: Tool | None, name: str, raw_arguments: str, event: Event
-) -> tuple[str, bool, dict[str, Any]]:
+def _run_tool(tool: Tool | None, name: str, raw_arguments: str, event: Event) -> tuple[str, bool, dict[str, Any]]:
     try:
         arguments = json.loads(raw_arguments or "{}")
     except ValueError as exc:
@@ -45,16 +43,12 @@ def _run_tool(
 
 def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
     try:
-        return litellm.completion(
-            model=model, messages=messages, timeout=limits.call_timeout, num_retries=0, **kwargs
-        )
+        return litellm.completion(model=model, messages=messages, timeout=limits.call_timeout, num_retries=0, **kwargs)
     except Exception as exc:  # litellm maps every provider error to its own exception types
         raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
-def investigate_with_model(
-    event: Event, model: str, tools: list[Tool], limits: LoopLimits
-) -> InvestigationResult:
+def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: LoopLimits) -> InvestigationResult:
     by_name = {tool.name: tool for tool in tools}
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": SYSTEM_PROMPT},
@@ -87,9 +81,7 @@ def investigate_with_model(
             name = call.function.name
             result, failed, arguments = _run_tool(by_name.get(name), name, call.function.arguments, event)
             records.append(
-                ToolCallRecord(
-                    tool_call_id=call.id, tool_name=name, arguments=arguments, result=result, error=failed
-                )
+                ToolCallRecord(tool_call_id=call.id, tool_name=name, arguments=arguments, result=result, error=failed)
             )
             messages.append({"role": "tool", "tool_call_id": call.id, "name": name, "content": result})
     raise ModelUnavailable(f"no answer after {limits.max_steps} steps")

@@ -6,9 +6,7 @@ import re
 
 from alertfleet.models import Sections
 
-_HEADING = re.compile(
-    r"^\s*(?:#{1,6}\s*(?P<h1>.+?)\s*#*|\*\*(?P<h2>[^*]+?)\*\*:?|(?P<h3>[A-Z][\w ,/&?-]{2,60}):)\s*$"
-)
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s*(?P<h1>.+?)\s*#*|\*\*(?P<h2>[^*]+?)\*\*:?|(?P<h3>[A-Z][\w ,/&?-]{2,60}):)\s*$")
 
 # Order matters: the first matching alias wins ("root cause" before "cause").
 _ALIASES: list[tuple[str, tuple[str, ...]]] = [
