@@ -127,7 +127,9 @@ def webhook(template: int) -> dict[str, Any]:
 class RequestFactory:
     """Pre-encoded HTTP/1.1 keep-alive requests, each with a never-seen-before notification."""
 
-    def __init__(self, host: str, port: int, token: str | None, prefix: int, templates: int = 48) -> None:
+    def __init__(
+        self, host: str, port: int, token: str | None, prefix: int, templates: int = 48, path: str = PATH
+    ) -> None:
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
         self._prefix = prefix
         self._counter = count()
@@ -138,7 +140,7 @@ class RequestFactory:
             parts = raw.split(MARKER.encode())
             length = len(raw) - (len(parts) - 1) * (len(MARKER) - ID_WIDTH)
             head = (
-                f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: Alertmanager/0.28.1\r\n"
+                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: Alertmanager/0.28.1\r\n"
                 f"Content-Type: application/json\r\n{auth}Content-Length: {length}\r\n\r\n"
             ).encode()
             self._templates.append((head, parts))

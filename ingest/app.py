@@ -17,8 +17,10 @@ from ingest.deps import IngestState
 from ingest.dispatcher import Dispatcher
 from ingest.intake import Intake
 from ingest.outbox import Outbox
+from ingest.pollers import Poller, PollerRunner
 from ingest.problems import Problem, invalid_payload, problem_response
 from ingest.routes import api, health, webhooks
+from ingest.sources import build_pollers
 
 log = structlog.get_logger("ingest")
 
@@ -30,21 +32,28 @@ def _redis(settings: Settings) -> aioredis.Redis:
     )
 
 
-def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, run_dispatcher: bool = True, pollers: list[Poller] | None = None
+) -> FastAPI:
+    """`pollers=None` builds them from settings; tests pass their own (or [] for none)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = _redis(settings)
         outbox = Outbox(client, settings.dedup_ttl, settings.problem_window)
-        app.state.ingest = IngestState(settings=settings, redis=client, intake=Intake(outbox))
+        intake = Intake(outbox)
+        app.state.ingest = IngestState(settings=settings, redis=client, intake=intake)
         dispatcher = Dispatcher(settings) if run_dispatcher else None
         if dispatcher is not None:
             dispatcher.start()
-        log.info("ingest_started", dispatcher=run_dispatcher)
+        runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
+        runner.start()
+        log.info("ingest_started", dispatcher=run_dispatcher, pollers=[p.name for p in runner.pollers])
         try:
             yield
         finally:
+            await runner.stop()
             if dispatcher is not None:
                 dispatcher.stop()
             await client.aclose()
