@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_LIMIT = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
 
 
 class SettingsError(Exception):
@@ -42,6 +45,10 @@ class Settings(BaseSettings):
     dedup_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_DEDUP_TTL")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="ALERTFLEET_MAX_BODY_BYTES")
     log_level: str = Field(default="INFO", alias="ALERTFLEET_LOG_LEVEL")
+    # Delivery: global per-vendor limits ("slack=1/second,pagerduty=60/minute"), retry horizon, leases.
+    rate_limits: str = Field(default="", alias="ALERTFLEET_RATE_LIMITS")
+    write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
+    lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
 
     @field_validator("redis_url")
@@ -76,6 +83,19 @@ class Settings(BaseSettings):
         if value is not None and str(value) and not value.is_file():
             raise ValueError(f"file {str(value)!r} does not exist")
         return value or None
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        for pair in filter(None, (part.strip() for part in value.split(","))):
+            vendor, sep, limit = pair.partition("=")
+            if not sep or not vendor.strip() or not _LIMIT.match(limit.strip()):
+                raise ValueError(f"{pair!r} is not vendor=N/period (e.g. slack=1/second)")
+        return value
+
+    def rate_limit_overrides(self) -> dict[str, str]:
+        pairs = (part.strip().partition("=") for part in self.rate_limits.split(",") if part.strip())
+        return {vendor.strip(): limit.strip() for vendor, _, limit in pairs}
 
     @field_validator("log_level")
     @classmethod

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+import redis.exceptions
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alertfleet.durability import durability_warnings, normalise
 from alertfleet.settings import Settings, get_settings
 from ingest.deps import IngestState
 from ingest.dispatcher import Dispatcher
@@ -49,6 +52,7 @@ def create_app(
             dispatcher.start()
         runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
         runner.start()
+        await _warn_durability(client)
         log.info("ingest_started", dispatcher=run_dispatcher, pollers=[p.name for p in runner.pollers])
         try:
             yield
@@ -70,6 +74,18 @@ def create_app(
     app.include_router(health.router)
     _install_problem_handlers(app)
     return app
+
+
+async def _warn_durability(client: aioredis.Redis) -> None:
+    try:
+        config = normalise(await cast(Any, client).config_get("*"))
+    except redis.exceptions.ResponseError:
+        config = {}
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        log.warning("redis_unreachable_at_start")
+        return
+    for warning in durability_warnings(config):
+        log.warning("redis_durability", advice=warning)
 
 
 def _install_problem_handlers(app: FastAPI) -> None:

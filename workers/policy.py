@@ -6,7 +6,6 @@ import random
 
 BASE_DELAY = 2.0
 MAX_DELAY = 300.0
-MAX_WRITE_RETRIES = 12  # about 30 minutes of trying at the capped delay
 MAX_MODEL_RETRIES = 3
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import structlog
@@ -12,13 +13,13 @@ from alertfleet.models import Event, Investigation
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.settings import get_settings
 from alertfleet.state import InvestigationStore
-from integrations.base import WriteError
-from workers.app import app, redis_client
+from integrations.base import RateLimited, WriteError
+from workers.app import app, rate_limiter, redis_client
 from workers.destinations import UnknownDestination, destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters
 from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
-from workers.policy import MAX_MODEL_RETRIES, MAX_WRITE_RETRIES, backoff
+from workers.policy import MAX_MODEL_RETRIES, backoff
 from workers.writes import perform_write
 
 log = structlog.get_logger("worker")
@@ -98,31 +99,41 @@ def resolve(investigation_id: str, event_json: str) -> None:
     _update_event(investigation_id, event_json, resolve=True)
 
 
-def dead_letter(task: Task, args: list[Any], reason: str) -> None:
+def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> None:
     letter = DeadLetter(
         task=str(task.name),
         args=args,
         reason=reason,
-        attempts=int(task.request.retries) + 1,
+        attempts=failures + 1,
         queue=str((task.request.delivery_info or {}).get("routing_key", "")),
     )
     DeadLetters(redis_client()).add(letter)
     log.error("dead_lettered", task=task.name, reason=reason, letter_id=letter.id)
 
 
-@app.task(name=TASK_WRITE, bind=True, max_retries=MAX_WRITE_RETRIES)
-def write(self: Task, investigation_id: str, destination: str, target: str) -> str:
+@app.task(name=TASK_WRITE, bind=True, max_retries=None)
+def write(self: Task, investigation_id: str, destination: str, target: str, failures: int = 0) -> str:
+    """One destination's write: wait for the shared limiter, write, retry what a retry can fix."""
     args: list[Any] = [investigation_id, destination, target]
+    limiter = rate_limiter()
+    wait = limiter.acquire(destination, target)
+    if wait > 0:
+        # Throttled is not failed: come back when a slot frees (jitter spreads the waiting tasks).
+        countdown = wait + random.uniform(0, 0.1 + wait / 4)
+        raise self.retry(countdown=countdown, kwargs={"failures": failures}, max_retries=None)
     try:
         result = perform_write(redis_client(), writer_for(destination), investigation_id, target, _store().load)
     except UnknownDestination as exc:
-        dead_letter(self, args, str(exc))
+        dead_letter(self, args, str(exc), failures)
         return "dead-lettered"
     except WriteError as err:
-        if err.recoverable and self.request.retries < self.max_retries:
+        if isinstance(err, RateLimited) and err.retry_after:
+            limiter.pause(destination, err.retry_after)
+        if err.recoverable and failures < get_settings().write_max_retries:
             log.warning("write_retry", destination=destination, reason=err.reason, retry_after=err.retry_after)
-            raise self.retry(countdown=backoff(self.request.retries, err.retry_after)) from None
-        dead_letter(self, args, f"{destination}: {err.reason}")
+            countdown = backoff(failures, err.retry_after)
+            raise self.retry(countdown=countdown, kwargs={"failures": failures + 1}, max_retries=None) from None
+        dead_letter(self, args, f"{destination}: {err.reason}", failures)
         return "dead-lettered"
     if result is None:
         return "nothing-to-write"

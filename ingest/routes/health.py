@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, cast
 
 import redis.exceptions
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from alertfleet.keys import DLQ
+from ingest import metrics as ingest_metrics
 from ingest.deps import ingest_state
 from ingest.problems import unavailable
 
@@ -29,5 +32,7 @@ async def readyz(request: Request) -> dict[str, str]:
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        ingest_metrics.DEAD_LETTERS.set(await cast(Any, ingest_state(request).redis).hlen(DLQ))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

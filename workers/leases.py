@@ -1,0 +1,111 @@
+"""Leases on running tasks, and the reaper that re-drives work whose worker died.
+
+The Redis transport redelivers an unacknowledged task only after the visibility timeout (which must
+exceed the longest task). A lease renewed by a heartbeat lapses within seconds of a kill -9, and any
+live worker's reaper then sends the task again; idempotent tasks make the re-drive safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from typing import Any, cast
+
+import redis
+import structlog
+from celery import Celery
+
+from alertfleet.keys import PREFIX
+
+log = structlog.get_logger("leases")
+
+LEASES = f"{PREFIX}:leases"  # hash: task id -> what to re-drive
+DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
+
+
+class LeaseKeeper:
+    """One per worker process: registers running tasks, renews their leases, and reaps lapsed ones."""
+
+    def __init__(self, client: redis.Redis, celery: Celery, lease_seconds: float) -> None:
+        self.client = cast(Any, client)
+        self.celery = celery
+        self.lease_seconds = lease_seconds
+        self.owner = f"{socket.gethostname()}-{os.getpid()}"
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def _ensure_thread(self) -> None:
+        # A forked child inherits no threads: start one per process.
+        if self._thread is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self.owner = f"{socket.gethostname()}-{self._pid}"
+            self._running = set()
+            self._thread = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
+            self._thread.start()
+
+    def hold(self, task_id: str, name: str, args: list[Any], kwargs: dict[str, Any], queue: str) -> None:
+        self._ensure_thread()
+        payload = json.dumps({"name": name, "args": args, "kwargs": kwargs, "queue": queue, "owner": self.owner})
+        pipe = self.client.pipeline()
+        pipe.hset(LEASES, task_id, payload)
+        pipe.zadd(DEADLINES, {task_id: time.time() + self.lease_seconds})
+        pipe.execute()
+        with self._lock:
+            self._running.add(task_id)
+
+    def release(self, task_id: str) -> None:
+        with self._lock:
+            self._running.discard(task_id)
+        pipe = self.client.pipeline()
+        pipe.zrem(DEADLINES, task_id)
+        pipe.hdel(LEASES, task_id)
+        pipe.execute()
+
+    def renew(self) -> None:
+        with self._lock:
+            running = list(self._running)
+        if running:
+            deadline = time.time() + self.lease_seconds
+            # XX: never resurrect a lease that was released or reaped meanwhile.
+            self.client.zadd(DEADLINES, dict.fromkeys(running, deadline), xx=True)
+
+    def reap(self) -> int:
+        """Re-drive every task whose lease lapsed; ZREM decides which reaper wins each one."""
+        lapsed = self.client.zrangebyscore(DEADLINES, "-inf", time.time(), start=0, num=100)
+        redriven = 0
+        for raw_id in lapsed:
+            task_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+            if not self.client.zrem(DEADLINES, task_id):
+                continue
+            raw = self.client.hget(LEASES, task_id)
+            self.client.hdel(LEASES, task_id)
+            if not raw:
+                continue
+            lease = json.loads(raw)
+            self.celery.send_task(
+                lease["name"], args=lease["args"], kwargs=lease["kwargs"], queue=lease["queue"] or None, task_id=task_id
+            )
+            redriven += 1
+            log.warning("lease_lapsed_redriven", task_id=task_id, task=lease["name"], owner=lease["owner"])
+        return redriven
+
+    def _heartbeat(self) -> None:
+        interval = max(0.5, self.lease_seconds / 3)
+        while True:
+            try:
+                self.renew()
+                self.reap()
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.warning("lease_heartbeat_failed", error=type(exc).__name__)
+            except Exception as exc:  # the heartbeat must outlive any single failure
+                log.error("lease_heartbeat_error", error=repr(exc))
+            time.sleep(interval)
+
+    def start_reaper(self) -> None:
+        """Reap even while this process runs no task (an idle worker rescues a dead one's work)."""
+        self._ensure_thread()
