@@ -20,10 +20,13 @@ from tests.harness.processes import (
     start_worker,
 )
 from tests.stubs.model import ModelStub
+from tests.stubs.opsgenie import OpsGenieStub
 from tests.stubs.slack import SlackStub
+from tests.stubs.webhook import WebhookStub
 
 SLACK_TOKEN = "xoxb-test-token-0123456789"
 INGEST_TOKEN = "ingest-secret-token-abcdef"
+OPSGENIE_KEY = "genie-test-key-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,18 @@ def model_stub() -> Iterator[ModelStub]:
         yield stub
 
 
+@pytest.fixture
+def opsgenie_stub() -> Iterator[OpsGenieStub]:
+    with OpsGenieStub(api_key=OPSGENIE_KEY) as stub:
+        yield stub
+
+
+@pytest.fixture
+def webhook_stub() -> Iterator[WebhookStub]:
+    with WebhookStub() as stub:
+        yield stub
+
+
 @dataclass
 class Fleet:
     ingest_url: str
@@ -70,17 +85,17 @@ class Fleet:
 
 
 def fleet_env(redis_url: str, slack: SlackStub, model: ModelStub | None, **extra: str) -> dict[str, str]:
-    return base_env(
-        REDIS_URL=redis_url,
-        SLACK_BOT_TOKEN=SLACK_TOKEN,
-        SLACK_CHANNEL="#alerts",
-        SLACK_API_URL=slack.api_url,
-        MODEL="openai/stub-model" if model else None,
-        OPENAI_API_BASE=model.api_base if model else None,
-        OPENAI_API_KEY="sk-test" if model else None,
-        ALERTFLEET_LLM_TIMEOUT="10",
-        **extra,
-    )
+    defaults: dict[str, str | None] = {
+        "REDIS_URL": redis_url,
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SLACK_CHANNEL": "#alerts",
+        "SLACK_API_URL": slack.api_url,
+        "MODEL": "openai/stub-model" if model else None,
+        "OPENAI_API_BASE": model.api_base if model else None,
+        "OPENAI_API_KEY": "sk-test" if model else None,
+        "ALERTFLEET_LLM_TIMEOUT": "10",
+    }
+    return base_env(**(defaults | extra))
 
 
 @pytest.fixture
