@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from alertfleet.models import Investigation, WriteRecord
 
@@ -40,6 +40,15 @@ class Writer(Protocol):
 
     def write(self, investigation: Investigation, target: str, previous: WriteRecord | None) -> WriteResult:
         """Create the vendor object, or update it when `previous` says one exists."""
+        ...
+
+
+@runtime_checkable
+class FindsLostWrites(Protocol):
+    """A writer that can find what it wrote when the answer was lost (the worker died meanwhile)."""
+
+    def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
+        """The vendor object written for this investigation since `since` (unix time), if any."""
         ...
 
 

@@ -6,16 +6,32 @@ instead of posting twice. The lock makes concurrent writes of one key take turns
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import redis
+import redis.exceptions
 
 from alertfleet.keys import lock_key, write_key
 from alertfleet.models import Investigation, WriteRecord
-from integrations.base import Writer, WriteResult
+from integrations.base import FindsLostWrites, Writer, WriteResult
 
-LOCK_TIMEOUT = 120
+# A write holds its key's lock for at most this long: a killed worker's lock frees itself in time
+# for the re-drive (lease lapse + lock expiry stay well under a minute).
+LOCK_TIMEOUT = 30
+LOCK_WAIT = 2.0
+
+
+class WriteBusy(Exception):
+    """Another worker is writing this key right now; try again shortly (not a failure)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"write in progress elsewhere; retry in {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
 RECORD_TTL = 30 * 24 * 3600
 
 
@@ -31,22 +47,47 @@ def perform_write(
     target: str,
     load: Callable[[str], Investigation | None],
 ) -> WriteResult | None:
-    """Write the investigation as it is *inside* the lock, so the last writer sends the newest state."""
+    """Write the investigation as it is *inside* the lock, so the last writer sends the newest state.
+
+    An intent marker written before a first write survives a worker killed between the vendor's answer
+    and our record; the next attempt then asks the writer to find that write instead of repeating it.
+    """
     key = write_key(investigation_id, writer.destination, target)
-    with client.lock(lock_key(key), timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT):
+    redis_any = cast(Any, client)
+    lock = client.lock(lock_key(key), timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    if not lock.acquire():
+        remaining = int(redis_any.pttl(lock_key(key)))
+        raise WriteBusy(max(0.5, remaining / 1000))
+    try:
         investigation = load(investigation_id)
         if investigation is None or investigation.result is None:
             return None
         previous = load_record(client, key)
+        if previous is None:
+            intent = redis_any.get(key + ":intent")
+            if intent and isinstance(writer, FindsLostWrites):
+                found = writer.find_previous(investigation, target, float(intent))
+                if found is not None:
+                    previous = _record(writer, target, found, None)
+            redis_any.set(key + ":intent", f"{time.time():.6f}", ex=RECORD_TTL, nx=True)  # keep the first
         result = writer.write(investigation, target, previous)
         if result.action != "unchanged":
-            record = WriteRecord(
-                destination=writer.destination,
-                target=target,
-                external_id=result.external_id,
-                content_hash=result.content_hash,
-                details=result.details,
-                writes=(previous.writes + 1) if previous else 1,
-            )
-            client.set(key, record.model_dump_json(), ex=RECORD_TTL)
+            pipe = redis_any.pipeline()
+            pipe.set(key, _record(writer, target, result, previous).model_dump_json(), ex=RECORD_TTL)
+            pipe.delete(key + ":intent")
+            pipe.execute()
         return result
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):
+            lock.release()
+
+
+def _record(writer: Writer, target: str, result: WriteResult, previous: WriteRecord | None) -> WriteRecord:
+    return WriteRecord(
+        destination=writer.destination,
+        target=target,
+        external_id=result.external_id,
+        content_hash=result.content_hash,
+        details=result.details,
+        writes=(previous.writes + 1) if previous else 1,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.error
 from typing import Any
 
@@ -12,6 +13,9 @@ from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
 from integrations.base import RateLimited, WriteError, WriteResult
 from integrations.slack.render import render_blocks, render_text
+
+METADATA_EVENT = "alertfleet_investigation"
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 # Slack errors that no retry can fix: they need a person (token, scopes, channel).
 UNRECOVERABLE = {
@@ -52,10 +56,59 @@ class SlackWriter:
             except WriteError as err:
                 if err.reason != "message_not_found":
                     raise
-        return self._post(target, text, blocks, digest)
+        return self._post(investigation.id, target, text, blocks, digest)
 
-    def _post(self, channel: str, text: str, blocks: list[dict[str, Any]], digest: str) -> WriteResult:
-        response = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False)
+    def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
+        """Look for our message (by its metadata) posted since `since`; needs channels:history."""
+        try:
+            channel = target if _CHANNEL_ID.match(target) else self._channel_id(target)
+            if channel is None:
+                return None
+            response = self._call(
+                "conversations_history",
+                channel=channel,
+                oldest=f"{since - 5:.6f}",
+                include_all_metadata=True,
+                limit=200,
+            )
+        except WriteError:
+            return None  # no scope or no channel: fall back to posting (the documented window)
+        for message in response.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if (
+                message.get("metadata", {}).get("event_type") == METADATA_EVENT
+                and payload.get("investigation_id") == investigation.id
+            ):
+                return WriteResult(str(message["ts"]), "", "found", {"channel": channel})
+        return None
+
+    def _channel_id(self, name: str) -> str | None:
+        wanted = name.removeprefix("#")
+        cursor = None
+        for _ in range(20):  # bounded: a workspace with more channels than this keeps the window
+            response = self._call(
+                "conversations_list",
+                types="public_channel,private_channel",
+                limit=1000,
+                cursor=cursor,
+                exclude_archived=True,
+            )
+            for channel in response.get("channels", []):
+                if channel.get("name") == wanted:
+                    return str(channel["id"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    def _post(
+        self, investigation_id: str, channel: str, text: str, blocks: list[dict[str, Any]], digest: str
+    ) -> WriteResult:
+        # The metadata lets `find_previous` recognise this message if our answer gets lost.
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"investigation_id": investigation_id}}
+        response = self._call(
+            "chat_postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
+        )
         return WriteResult(str(response["ts"]), digest, "created", {"channel": str(response.get("channel") or channel)})
 
     def _update(self, previous: WriteRecord, text: str, blocks: list[dict[str, Any]], digest: str) -> WriteResult:

@@ -73,7 +73,7 @@ def test_post_then_update_changes_the_stored_message(stub: SlackStub, client: We
 def test_timestamps_are_unique_and_increasing(client: WebClient) -> None:
     stamps = [client.chat_postMessage(channel="#alerts", text=str(i))["ts"] for i in range(3)]
     assert stamps == sorted(set(stamps))
-    assert stamps[0] == "1700000000.000100"
+    assert abs(float(stamps[0]) - time.time()) < 60, "a ts is the unix time of the post, as Slack's"
 
 
 def test_thread_reply_is_stored_with_its_parent_ts(stub: SlackStub, client: WebClient) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypedDict
@@ -18,7 +19,6 @@ from tests.stubs.http import RecordedRequest, StubResponse, StubServer
 SPEC_PATH = Path(__file__).resolve().parents[1] / "contract" / "specs" / "slack" / "slack_web_openapi_v2.json"
 MAX_TEXT_CHARS = 40_000
 MAX_BLOCKS = 50
-_TS_BASE_MICROS = 1_700_000_000_000_000
 # Slack's answer when a spec-required argument is missing (the spec itself names none).
 _MISSING_ARG_ERRORS = {"channel": "channel_not_found", "ts": "message_not_found"}
 
@@ -45,6 +45,7 @@ class SlackMessage(TypedDict):
     thread_ts: str | None
     update_count: int
     history: list[MessageVersion]
+    metadata: dict[str, Any] | None
 
 
 class SlackError(Exception):
@@ -141,7 +142,12 @@ class SlackStub(StubServer):
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.list": self._conversations_list,
         }
+        # Seconds to hold chat.postMessage's answer *after* storing the message: a client killed
+        # meanwhile never learns its message exists (the exactly-once window).
+        self.post_answer_delay = 0.0
 
     @property
     def api_url(self) -> str:
@@ -292,6 +298,28 @@ class SlackStub(StubServer):
         channel = {"id": channel_id, "name": name.removeprefix("#"), "is_channel": True}
         return {"channel": {**channel, "is_archived": False, "is_member": True, "created": 1_700_000_000}}
 
+    def _conversations_list(self, args: Args) -> dict[str, Any]:
+        channels = [
+            {"id": channel_id, "name": name.removeprefix("#"), "is_channel": True, "is_archived": False}
+            for name, channel_id in sorted(self._channel_ids.items())
+        ]
+        return {"channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_history(self, args: Args) -> dict[str, Any]:
+        """Newest first; `oldest` filters by ts; metadata only with include_all_metadata, as Slack does."""
+        _, channel_id = self._resolve(args)
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [m for m in self._messages if m["channel_id"] == channel_id and float(m["ts"]) >= oldest]
+        messages = []
+        for stored in sorted(found, key=lambda m: float(m["ts"]), reverse=True):
+            message: dict[str, Any] = {"type": "message", "ts": stored["ts"], "text": stored["text"]}
+            if with_metadata and stored["metadata"]:
+                message["metadata"] = stored["metadata"]
+            messages.append(message)
+        return {"messages": messages, "has_more": False}
+
     def _post_message(self, args: Args) -> dict[str, Any]:
         name, channel_id = self._resolve(args)
         text, blocks = _text(args), _blocks(args)
@@ -301,8 +329,9 @@ class SlackStub(StubServer):
         thread_ts = args.get("thread_ts") or None
         version = MessageVersion(text=text or "", blocks=blocks or [], attachments=attachments or [])
         with self._lock:
-            self._ts_counter += 1
-            micros = _TS_BASE_MICROS + self._ts_counter * 100
+            # Slack's ts is the unix time of the post (unique per channel): keep it real and increasing.
+            micros = max(self._ts_counter + 100, time.time_ns() // 1000)
+            self._ts_counter = micros
             ts = f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
             self._messages.append(
                 SlackMessage(
@@ -315,9 +344,12 @@ class SlackStub(StubServer):
                     attachments=version["attachments"],
                     update_count=0,
                     history=[copy.deepcopy(version)],
+                    metadata=_metadata(args),
                 )
             )
             self._posts += 1
+        if self.post_answer_delay:
+            self._stopping.wait(self.post_answer_delay)
         message: dict[str, Any] = {"type": "message", "subtype": "bot_message", "bot_id": "B0000001"}
         message.update({"ts": ts, **{k: v for k, v in version.items() if v}})
         if thread_ts:
@@ -348,3 +380,18 @@ class SlackStub(StubServer):
             self._updates += 1
         message = {k: v for k, v in version.items() if v or k == "text"}
         return {"channel": channel_id, "ts": stored["ts"], "text": stored["text"], "message": message}
+
+
+def _metadata(args: Args) -> dict[str, Any] | None:
+    """Message metadata (`event_type` + `event_payload`), sent as an object or a JSON string."""
+    raw = args.get("metadata")
+    if isinstance(raw, str) and raw:
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise SlackError("invalid_metadata_format") from None
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("event_type"), str) or "event_payload" not in raw:
+        raise SlackError("invalid_metadata_format")
+    return raw
