@@ -26,7 +26,10 @@ def settings_or_exit() -> Settings:
         for problem in exc.problems:
             typer.echo(f"alertfleet: {problem}", err=True)
         raise typer.Exit(2) from None
+    from alertfleet.cli_config import config_or_exit
     from alertfleet.log import configure_logging
+
+    config_or_exit(settings)  # a bad ALERTFLEET_CONFIG stops start-up the same way, one line per problem
 
     configure_logging(settings)
     return settings
@@ -60,8 +63,9 @@ def ingest(
 @app.command()
 def worker(
     queues: str = typer.Option(",".join(ALL_QUEUES), help="Comma-separated queues to consume."),
-    concurrency: int = typer.Option(2, min=1, help="Worker processes (or threads)."),
-    pool: str = typer.Option("prefork", help="Celery pool: prefork, threads or solo."),
+    concurrency: int = typer.Option(4, min=1, help="Concurrent tasks (threads, or processes with prefork)."),
+    # threads: measured in bench/pipeline.py — I/O-bound tasks, one litellm import (~170 MB) per worker.
+    pool: str = typer.Option("threads", help="Celery pool: threads (default), prefork or solo."),
     name: str = typer.Option("alertfleet@%h", help="Worker node name."),
 ) -> None:
     """Run a Celery worker for investigations and writes."""
@@ -119,6 +123,13 @@ def dev(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+
+    def _reload(signum: int, _frame: FrameType | None) -> None:
+        for child in children:  # SIGHUP reloads the routing config in ingest and worker
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGHUP, _reload)
     try:
         children.append(_spawn(["ingest", "--host", host, "--port", str(port or settings.port)], env))
         children.append(_spawn(["worker"], env))
@@ -153,6 +164,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(investigate_app, name="investigate")
     app.add_typer(dlq_app, name="dlq")
+    from alertfleet.cli_config import config_app
+
+    app.add_typer(config_app, name="config")
 
 
 _register_subcommands()
