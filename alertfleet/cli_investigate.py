@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import typer
 
 from alertfleet.keys import problem_key
 from alertfleet.models import Event, Investigation
+
+if TYPE_CHECKING:
+    from alertfleet.settings import Settings
+    from integrations.base import Writer, WriteResult
 
 investigate_app = typer.Typer(help="One-shot investigations, as `holmes investigate`.", no_args_is_help=True)
 
@@ -32,15 +36,19 @@ def _filter_alertname(group: dict[str, Any], pattern: re.Pattern[str] | None) ->
 
 
 def investigate_events(
-    events: list[Event], destination: str | None, slack_channel: str | None, slack_token: str | None
-) -> None:
-    """Investigate each event, print the result, and optionally post it."""
+    events: list[Event],
+    destination: str | None,
+    slack_channel: str | None,
+    slack_token: str | None,
+    webhook_url: str | None = None,
+) -> list[Investigation]:
+    """Investigate each event, print the result, and optionally post it; return the investigations."""
     from alertfleet.cli import settings_or_exit
     from integrations.slack.writer import SlackWriter
     from workers.investigator.run import run_investigation
 
     settings = settings_or_exit()
-    writer = None
+    writer: Writer | None = None
     channel = slack_channel or settings.slack_channel
     if destination == "slack":
         token = slack_token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
@@ -48,9 +56,12 @@ def investigate_events(
             typer.echo("alertfleet: --destination slack needs SLACK_BOT_TOKEN and --slack-channel", err=True)
             raise typer.Exit(2)
         writer = SlackWriter(token, settings.slack_api_url)
+    elif destination == "webhook":
+        writer, channel = _webhook_writer(webhook_url or settings.webhook_url, settings)
     elif destination not in (None, "stdout"):
         typer.echo(f"alertfleet: unknown destination {destination!r}", err=True)
         raise typer.Exit(2)
+    investigations = []
     for event in events:
         result = run_investigation(event, settings, degrade=True)
         investigation = Investigation(
@@ -60,10 +71,37 @@ def investigate_events(
             event=event,
             result=result,
         )
+        investigations.append(investigation)
         typer.echo(f"## {event.title}\n\n{result.analysis}\n")
         if writer is not None and channel:
-            written = writer.write(investigation, channel, None)
-            typer.echo(f"posted to {channel} (ts {written.external_id})", err=True)
+            written = _write_or_exit(writer, investigation, channel)
+            ref = f"ts {written.external_id}" if writer.destination == "slack" else written.action
+            typer.echo(f"posted to {channel} ({ref})", err=True)
+    return investigations
+
+
+def _webhook_writer(url: str | None, settings: Settings) -> tuple[Writer, str]:
+    """The webhook writer for `--destination webhook`; WEBHOOK_HEADERS/SECRET apply to WEBHOOK_URL only."""
+    from integrations.webhook.writer import WebhookEndpoint, WebhookWriter
+
+    if not url or not url.startswith(("http://", "https://")):
+        typer.echo("alertfleet: --destination webhook needs --webhook-url (or WEBHOOK_URL) http(s)://…", err=True)
+        raise typer.Exit(2)
+    endpoints = {}
+    if url == settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        endpoints[url] = WebhookEndpoint(settings.webhook_header_map(), secret)
+    return WebhookWriter(endpoints), url
+
+
+def _write_or_exit(writer: Writer, investigation: Investigation, target: str) -> WriteResult:
+    from integrations.base import WriteError
+
+    try:
+        return writer.write(investigation, target, None)
+    except WriteError as err:
+        typer.echo(f"alertfleet: {writer.destination} write failed: {err.reason}", err=True)
+        raise typer.Exit(1) from None
 
 
 @investigate_app.command("alertmanager")
@@ -72,9 +110,10 @@ def alertmanager(
     alertname: str | None = typer.Option(None, "--alertname", help="Only alerts whose name matches this regex."),
     alertmanager_username: str | None = typer.Option(None, "--alertmanager-username"),
     alertmanager_password: str | None = typer.Option(None, "--alertmanager-password"),
-    destination: str | None = typer.Option(None, "--destination", help="slack, or omit to print only."),
+    destination: str | None = typer.Option(None, "--destination", help="slack or webhook; omit to print only."),
     slack_channel: str | None = typer.Option(None, "--slack-channel"),
     slack_token: str | None = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN."),
+    webhook_url: str | None = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL."),
 ) -> None:
     """Pull firing alerts from Alertmanager once and investigate each group."""
     from alertfleet.cli import settings_or_exit
@@ -96,4 +135,118 @@ def alertmanager(
     if not bodies:
         typer.echo("no firing alerts", err=True)
         return
-    investigate_events([event_from_webhook(body) for body in bodies], destination, slack_channel, slack_token)
+    events = [event_from_webhook(body) for body in bodies]
+    investigate_events(events, destination, slack_channel, slack_token, webhook_url)
+
+
+@investigate_app.command("opsgenie")
+def opsgenie(
+    opsgenie_api_key: str | None = typer.Option(None, "--opsgenie-api-key", help="Default OPSGENIE_API_KEY."),
+    priority: str | None = typer.Option(None, "--priority", help="e.g. P1,P2 (default OPSGENIE_PRIORITIES)."),
+    update: bool = typer.Option(False, "--update", help="Write the findings back to each alert as a note."),
+    destination: str | None = typer.Option(None, "--destination", help="slack or webhook; omit to print only."),
+    slack_channel: str | None = typer.Option(None, "--slack-channel"),
+    slack_token: str | None = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN."),
+    webhook_url: str | None = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL."),
+) -> None:
+    """Investigate open OpsGenie alerts once, as `holmes investigate opsgenie`."""
+    from alertfleet.cli import settings_or_exit
+    from alertfleet.log import register_secrets
+    from integrations.base import WriteError
+    from integrations.opsgenie.client import OpsGenieClient, fetch_open_alerts, local_throttle
+    from integrations.opsgenie.source import build_query, event_from_alert
+    from integrations.opsgenie.writer import OpsGenieWriter
+
+    settings = settings_or_exit()
+    register_secrets([opsgenie_api_key])  # a key given on the command line is masked like the env's
+    key = opsgenie_api_key or (settings.opsgenie_api_key.get_secret_value() if settings.opsgenie_api_key else None)
+    if not key:
+        typer.echo("alertfleet: give --opsgenie-api-key or set OPSGENIE_API_KEY", err=True)
+        raise typer.Exit(2)
+    priorities = (
+        [p.strip().upper() for p in priority.split(",") if p.strip()] if priority else settings.opsgenie_priorities
+    )
+    if any(p not in {"P1", "P2", "P3", "P4", "P5"} for p in priorities):
+        typer.echo(f"alertfleet: --priority takes P1..P5, comma-separated (got {priority!r})", err=True)
+        raise typer.Exit(2)
+    throttle = local_throttle(settings.opsgenie_api_url, settings.opsgenie_rate_limit, blocking=True)
+    client = OpsGenieClient(key, settings.opsgenie_api_url, throttle=throttle)
+    query = build_query(priorities, settings.opsgenie_tags, settings.opsgenie_teams)
+    try:
+        alerts = fetch_open_alerts(client, query)
+    except WriteError as err:
+        typer.echo(f"alertfleet: cannot list OpsGenie alerts: {err.reason}", err=True)
+        raise typer.Exit(1) from None
+    if not alerts:
+        typer.echo("no open alerts", err=True)
+        return
+    investigations = investigate_events(
+        [event_from_alert(alert) for alert in alerts], destination, slack_channel, slack_token, webhook_url
+    )
+    if update:
+        # --update asks for writes, whatever OPSGENIE_MODE says; `update` mode adds tags and priority.
+        mode: Literal["notes", "update"] = "update" if settings.opsgenie_mode == "update" else "notes"
+        writer = OpsGenieWriter(
+            client,
+            mode=mode,
+            update_tags=settings.opsgenie_update_tags,
+            update_priority=settings.opsgenie_update_priority,
+        )
+        for investigation in investigations:
+            alert_id = investigation.event.writeback[0].target
+            written = _write_or_exit(writer, investigation, alert_id)
+            typer.echo(f"noted on OpsGenie alert {alert_id} (request {written.external_id})", err=True)
+
+
+@investigate_app.command("pagerduty")
+def pagerduty(
+    pagerduty_api_key: str | None = typer.Option(None, "--pagerduty-api-key", help="Default PAGERDUTY_API_KEY."),
+    incident_id: str | None = typer.Option(None, "--incident-id", help="Only this incident (any status)."),
+    update: bool = typer.Option(False, "--update", help="Add the findings to each incident (as PAGERDUTY_MODE)."),
+    destination: str | None = typer.Option(None, "--destination", help="slack or webhook; omit to print only."),
+    slack_channel: str | None = typer.Option(None, "--slack-channel"),
+    slack_token: str | None = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN."),
+) -> None:
+    """Investigate open PagerDuty incidents (or one) once, as `holmes investigate pagerduty`."""
+    from alertfleet.cli import settings_or_exit
+    from integrations.pagerduty.client import PagerDutyApi, PagerDutyError, local_throttle
+    from integrations.pagerduty.source import event_from_incident
+    from integrations.pagerduty.writer import build_pagerduty_writer
+
+    settings = settings_or_exit()
+    key = pagerduty_api_key or (settings.pagerduty_api_key.get_secret_value() if settings.pagerduty_api_key else None)
+    if not key:
+        typer.echo("alertfleet: give --pagerduty-api-key or set PAGERDUTY_API_KEY", err=True)
+        raise typer.Exit(2)
+    if update and not settings.pagerduty_user_email:
+        typer.echo("alertfleet: --update needs PAGERDUTY_USER_EMAIL (PagerDuty refuses notes without a From)", err=True)
+        raise typer.Exit(2)
+    api = PagerDutyApi(key, settings.pagerduty_api_url, settings.pagerduty_user_email)
+    try:
+        incidents = (
+            [api.get_incident(incident_id)]
+            if incident_id
+            else api.list_incidents(
+                since=None,
+                until=None,
+                service_ids=settings.pagerduty_service_ids,
+                urgencies=settings.pagerduty_urgencies,
+            )
+        )
+    except PagerDutyError as err:
+        typer.echo(f"alertfleet: cannot read PagerDuty incidents: {err.message}", err=True)
+        raise typer.Exit(1) from None
+    if not incidents:
+        typer.echo("no open incidents", err=True)
+        return
+    events = [event_from_incident(incident) for incident in incidents]
+    investigations = investigate_events(events, destination, slack_channel, slack_token)
+    if update:
+        # --update asks for writes whatever PAGERDUTY_MODE says; `update` mode may also change fields.
+        mode = "update" if settings.pagerduty_mode == "update" else "notes"
+        throttle = local_throttle(settings.pagerduty_rate_limit, blocking=True)
+        writer = build_pagerduty_writer(settings, mode=mode, throttle=throttle, api_key=key)
+        for investigation in investigations:
+            target = investigation.event.writeback[0].target
+            written = _write_or_exit(writer, investigation, target)
+            typer.echo(f"noted on PagerDuty incident {target} (note {written.external_id})", err=True)

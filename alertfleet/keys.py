@@ -12,6 +12,7 @@ PREFIX = "af"
 EVENTS_STREAM = f"{PREFIX}:events"
 DISPATCH_GROUP = "dispatchers"
 DLQ = f"{PREFIX}:dlq"
+ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
 
 
 def _sha256(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Iterable, MutableMapping
@@ -9,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from alertfleet.headers import secret_values as header_secret_values
 from alertfleet.settings import Settings
 
 REDACTED = "***"
@@ -55,6 +57,11 @@ def secrets_of(settings: Settings) -> list[str | None]:
     for name, value in os.environ.items():
         if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
             values.append(value)
+    # WEBHOOK_HEADERS carries credentials (e.g. "Authorization: Bearer ..."), expanded or not.
+    with contextlib.suppress(ValueError):  # validated at start-up; nothing to mask if a variable vanished
+        values.extend(header_secret_values(settings.webhook_header_map()))
+    if settings.webhook_headers is not None:
+        values.append(settings.webhook_headers.get_secret_value())
     return values
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -72,6 +73,11 @@ class WriteTarget(BaseModel):
 
     type: str
     target: str
+    # Per-destination writer options from the routing config (token_env, mode, headers); never secrets.
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.target, json.dumps(self.options, sort_keys=True)))
 
 
 class Event(BaseModel):
@@ -134,6 +140,21 @@ class InvestigationResult(BaseModel):
     degraded_reason: str | None = None
 
 
+InvestigateMode = Literal["llm", "enrich", "skip"]
+
+
+class RouteDecision(BaseModel):
+    """Which routes an event matched and what they decided; stored so every later step does exactly that."""
+
+    routes: list[str]
+    investigate: InvestigateMode
+    model: str | None = None
+    max_steps: int | None = None
+    timeout: float | None = None
+    destinations: list[str] = Field(default_factory=list)
+    targets: list[WriteTarget] = Field(default_factory=list)
+
+
 class Investigation(BaseModel):
     """What Redis holds for one problem: the event, its state and (once done) its result."""
 
@@ -145,6 +166,7 @@ class Investigation(BaseModel):
     resolved: bool = False
     notifications: int = 1
     error: str | None = None
+    route: RouteDecision | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

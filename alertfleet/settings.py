@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from alertfleet.headers import resolve_headers
 
 _LIMIT = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
 
@@ -50,6 +53,178 @@ class Settings(BaseSettings):
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+
+    # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
+    pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
+    pagerduty_api_url: str = Field(default="https://api.pagerduty.com", alias="PAGERDUTY_API_URL")
+    pagerduty_mode: Literal["read-only", "notes", "update"] = Field(default="notes", alias="PAGERDUTY_MODE")
+    # After key and mode: its validator needs both (PagerDuty refuses notes without a `From` user).
+    pagerduty_user_email: str | None = Field(default=None, alias="PAGERDUTY_USER_EMAIL", validate_default=True)
+    pagerduty_poll_interval: float = Field(default=60.0, ge=0.1, alias="PAGERDUTY_POLL_INTERVAL")
+    pagerduty_lookback: float = Field(default=24 * 3600.0, ge=0, alias="PAGERDUTY_LOOKBACK")
+    pagerduty_webhook_secret: SecretStr | None = Field(default=None, alias="PAGERDUTY_WEBHOOK_SECRET")
+    pagerduty_rate_limit: int = Field(default=60, ge=1, alias="PAGERDUTY_RATE_LIMIT")
+    pagerduty_service_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PAGERDUTY_SERVICE_IDS")
+    pagerduty_urgencies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PAGERDUTY_URGENCIES")
+    # What `update` mode changes besides the note (urgency, priority, title), and severity -> priority.
+    pagerduty_update_fields: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="PAGERDUTY_UPDATE_FIELDS"
+    )
+    pagerduty_priority_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, alias="PAGERDUTY_PRIORITY_MAP"
+    )
+
+    @field_validator("pagerduty_api_url")
+    @classmethod
+    def _pagerduty_url(cls, value: str) -> str:
+        # http:// on purpose (local relays, test stubs): integrations/pagerduty/client.py accepts it.
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("pagerduty_mode", mode="before")
+    @classmethod
+    def _pagerduty_mode(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower().replace("_", "-")
+            return "read-only" if value == "readonly" else value
+        return value
+
+    @field_validator("pagerduty_user_email")
+    @classmethod
+    def _pagerduty_from(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = (value or "").strip() or None
+        writes = info.data.get("pagerduty_mode", "notes") != "read-only"
+        if value is None and info.data.get("pagerduty_api_key") is not None and writes:
+            raise ValueError("required with PAGERDUTY_API_KEY unless PAGERDUTY_MODE=read-only (notes need a From user)")
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+            raise ValueError("must be the email address of a PagerDuty user")
+        return value
+
+    @field_validator("pagerduty_poll_interval", "pagerduty_lookback", mode="before")
+    @classmethod
+    def _pagerduty_lookback(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("pagerduty_service_ids", "pagerduty_urgencies", "pagerduty_update_fields", mode="before")
+    @classmethod
+    def _pagerduty_list(cls, value: Any) -> Any:
+        return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+
+    @field_validator("pagerduty_urgencies", "pagerduty_update_fields")
+    @classmethod
+    def _pagerduty_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        allowed = ("high", "low") if info.field_name == "pagerduty_urgencies" else ("urgency", "priority", "title")
+        value = list(dict.fromkeys(item.lower() for item in value))
+        unknown = [item for item in value if item not in allowed]
+        if unknown:
+            raise ValueError(f"unknown {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+        return value
+
+    @field_validator("pagerduty_priority_map", mode="before")
+    @classmethod
+    def _pagerduty_priority_map(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        mapping = {}
+        for pair in filter(None, (part.strip() for part in value.split(","))):
+            severity, sep, priority = pair.partition("=")
+            if not sep or not severity.strip() or not priority.strip():
+                raise ValueError(f"{pair!r} is not severity=priority (e.g. critical=P1,warning=P3)")
+            mapping[severity.strip().lower()] = priority.strip()
+        return mapping
+
+    # --- end of the PagerDuty block ---------------------------------------------------------------
+
+    # --- OpsGenie (poll source and writer) and the generic webhook destination ---------------------
+    opsgenie_api_key: SecretStr | None = Field(default=None, alias="OPSGENIE_API_KEY")
+    opsgenie_api_url: str = Field(default="https://api.opsgenie.com", alias="OPSGENIE_API_URL")
+    opsgenie_mode: Literal["read-only", "notes", "update"] = Field(default="notes", alias="OPSGENIE_MODE")
+    opsgenie_priorities: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="OPSGENIE_PRIORITIES")
+    opsgenie_tags: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="OPSGENIE_TAGS")
+    opsgenie_teams: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="OPSGENIE_TEAMS")
+    opsgenie_poll_interval: float = Field(default=60.0, ge=0.1, alias="OPSGENIE_POLL_INTERVAL")
+    opsgenie_lookback: float = Field(default=24 * 3600.0, ge=0, alias="OPSGENIE_LOOKBACK")
+    opsgenie_rate_limit: int = Field(default=100, ge=1, le=10_000, alias="OPSGENIE_RATE_LIMIT")
+    # What `update` mode adds besides the note: tags, and a priority only when one is set.
+    opsgenie_update_tags: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["alertfleet:investigated"], alias="OPSGENIE_UPDATE_TAGS"
+    )
+    opsgenie_update_priority: Literal["P1", "P2", "P3", "P4", "P5"] | None = Field(
+        default=None, alias="OPSGENIE_UPDATE_PRIORITY"
+    )
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_headers: SecretStr | None = Field(default=None, alias="WEBHOOK_HEADERS")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+
+    @field_validator("opsgenie_priorities", "opsgenie_tags", "opsgenie_teams", "opsgenie_update_tags", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("opsgenie_priorities")
+    @classmethod
+    def _priorities(cls, value: list[str]) -> list[str]:
+        normalised = [item.upper() for item in value]
+        bad = [item for item in normalised if item not in {"P1", "P2", "P3", "P4", "P5"}]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not one of P1..P5 (e.g. P1,P2)")
+        return normalised
+
+    @field_validator("opsgenie_update_tags")
+    @classmethod
+    def _opsgenie_tags(cls, value: list[str]) -> list[str]:
+        # OpsGenie's limits: at most 20 tags, each at most 50 characters.
+        if len(value) > 20 or any(len(tag) > 50 for tag in value):
+            raise ValueError("at most 20 tags of at most 50 characters each")
+        return value
+
+    @field_validator("opsgenie_mode", "opsgenie_update_priority", mode="before")
+    @classmethod
+    def _opsgenie_choice(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return (value.upper() if value[:1] in "pP" and len(value) == 2 else value.lower()) or None
+        return value
+
+    @field_validator("opsgenie_poll_interval", "opsgenie_lookback", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("opsgenie_api_url")
+    @classmethod
+    def _opsgenie_url(cls, value: str) -> str:
+        # EU accounts use https://api.eu.opsgenie.com; the SDK appends /v2/... to the host as given.
+        value = value.strip() or "https://api.opsgenie.com"
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip()
+
+    @field_validator("webhook_headers")
+    @classmethod
+    def _webhook_headers(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        resolve_headers(value.get_secret_value())  # syntax and ${VAR} references, checked at start-up
+        return value
+
+    def webhook_header_map(self) -> dict[str, str]:
+        """WEBHOOK_HEADERS parsed, with `${VAR}` references expanded from the environment."""
+        return resolve_headers(self.webhook_headers.get_secret_value() if self.webhook_headers else None)
+
+    # --- end of the OpsGenie / webhook block ------------------------------------------------------
 
     @field_validator("redis_url")
     @classmethod
@@ -95,7 +270,10 @@ class Settings(BaseSettings):
 
     def rate_limit_overrides(self) -> dict[str, str]:
         pairs = (part.strip().partition("=") for part in self.rate_limits.split(",") if part.strip())
-        return {vendor.strip(): limit.strip() for vendor, _, limit in pairs}
+        overrides = {vendor.strip(): limit.strip() for vendor, _, limit in pairs}
+        overrides.setdefault("pagerduty", f"{self.pagerduty_rate_limit}/minute")  # ALERTFLEET_RATE_LIMITS wins
+        overrides.setdefault("opsgenie", f"{self.opsgenie_rate_limit}/minute")
+        return overrides
 
     @field_validator("log_level")
     @classmethod
@@ -119,6 +297,18 @@ class Settings(BaseSettings):
         if url.startswith("redis+socket://"):
             return "unix://" + url.removeprefix("redis+socket://")
         return url
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `90`, `90s`, `90m`, `24h` or `7d`."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError("must be seconds or a duration such as 90s, 90m, 24h, 7d")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
 
 
 def _env_name(field: str) -> str:

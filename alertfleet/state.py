@@ -8,7 +8,7 @@ from typing import Any, cast
 import redis
 
 from alertfleet.keys import investigation_redis_key
-from alertfleet.models import Event, Investigation, InvestigationResult, InvestigationStatus, utcnow
+from alertfleet.models import Event, Investigation, InvestigationResult, InvestigationStatus, RouteDecision, utcnow
 
 
 def _text(value: Any) -> str:
@@ -30,6 +30,7 @@ def parse_investigation(raw: Mapping[Any, Any]) -> Investigation | None:
         resolved=fields.get("resolved") == "1",
         notifications=int(fields.get("notifications", "1")),
         error=fields.get("error") or None,
+        route=RouteDecision.model_validate_json(fields["route"]) if fields.get("route") else None,
         created_at=fields.get("created_at") or utcnow(),  # type: ignore[arg-type]
         updated_at=fields.get("updated_at") or utcnow(),  # type: ignore[arg-type]
     )
@@ -57,9 +58,19 @@ def public_view(investigation: Investigation) -> dict[str, Any]:
         "error": investigation.error,
         "title": investigation.event.title,
         "source": investigation.event.source,
+        "route": _route_view(investigation.route),
         "created_at": investigation.created_at.isoformat(),
         "updated_at": investigation.updated_at.isoformat(),
     }
+
+
+def _route_view(route: RouteDecision | None) -> dict[str, Any] | None:
+    """Which routes matched and what they decided (destination names, never their options)."""
+    if route is None:
+        return None
+    view: dict[str, Any] = route.model_dump(include={"routes", "investigate", "model", "destinations"})
+    view["skipped"] = f"skipped by route {route.routes[0]}" if route.investigate == "skip" else None
+    return view
 
 
 class InvestigationStore:
@@ -78,6 +89,13 @@ class InvestigationStore:
 
     def complete(self, investigation_id: str, result: InvestigationResult) -> None:
         self.set_status(investigation_id, "completed", result=result.model_dump_json(), error="")
+
+    def set_route_once(self, investigation_id: str, decision: RouteDecision) -> tuple[RouteDecision, bool]:
+        """Record the routing decision unless one is there; (the decision in force, whether it is new)."""
+        key = investigation_redis_key(investigation_id)
+        if cast(Any, self.client).hsetnx(key, "route", decision.model_dump_json()):
+            return decision, True
+        return RouteDecision.model_validate_json(_text(cast(Any, self.client).hget(key, "route"))), False
 
     def fail(self, investigation_id: str, reason: str) -> None:
         self.set_status(investigation_id, "failed", error=reason)
@@ -104,7 +122,9 @@ class InvestigationStore:
 
 
 def record_fields(investigation: Investigation) -> dict[str, str]:
+    route = {"route": investigation.route.model_dump_json()} if investigation.route is not None else {}
     return {
+        **route,
         "id": investigation.id,
         "problem_key": investigation.problem_key,
         "status": investigation.status,

@@ -22,7 +22,7 @@ _ALERTS: list[tuple[str, str, str, str]] = [
         "KubePodCrashLooping",
         "warning",
         "Pod is crash looping.",
-        "Pod {ns}/{pod} ({container}) is in waiting state (reason: \"CrashLoopBackOff\") on cluster {cluster}.",
+        'Pod {ns}/{pod} ({container}) is in waiting state (reason: "CrashLoopBackOff") on cluster {cluster}.',
     ),
     (
         "KubePodNotReady",
@@ -35,7 +35,7 @@ _ALERTS: list[tuple[str, str, str, str]] = [
         "warning",
         "Pod container waiting longer than 1 hour",
         "pod/{pod} in namespace {ns} on container {container} has been in waiting state for longer "
-        "than 1 hour. (reason: \"ImagePullBackOff\") on cluster {cluster}.",
+        'than 1 hour. (reason: "ImagePullBackOff") on cluster {cluster}.',
     ),
     (
         "CPUThrottlingHigh",
@@ -61,8 +61,9 @@ _NAMESPACES = ["payments", "checkout", "search", "ingest", "monitoring", "identi
 _CLUSTERS = ["prod-eu-west-1", "prod-us-east-2", "staging-eu-west-1"]
 
 
-def _alert(name: str, severity: str, summary: str, description: str, ns: str, cluster: str, index: int,
-           resolved: bool) -> dict[str, Any]:
+def _alert(
+    name: str, severity: str, summary: str, description: str, ns: str, cluster: str, index: int, resolved: bool
+) -> dict[str, Any]:
     container = f"{ns}-api"
     pod = f"{ns}-api-7d9f8b6c5-{MARKER}"
     labels = {
@@ -102,7 +103,8 @@ def webhook(template: int) -> dict[str, Any]:
     cluster = _CLUSTERS[template % len(_CLUSTERS)]
     resolved = template % 8 == 7
     alerts = [
-        _alert(name, severity, summary, description, ns, cluster, i, resolved) for i in range(2 if template % 4 == 3 else 1)
+        _alert(name, severity, summary, description, ns, cluster, i, resolved)
+        for i in range(2 if template % 4 == 3 else 1)
     ]
     pod = alerts[0]["labels"]["pod"]
     group_labels = {"alertname": name, "namespace": ns, "pod": pod}

@@ -26,7 +26,7 @@ FAST_SLACK = {"ALERTFLEET_RATE_LIMITS": "slack=100000/second"}  # measure the pi
 
 def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def run(pool: str, sequential: int, burst: int, with_model: bool) -> dict[str, float | str]:

@@ -54,6 +54,14 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def comm(pid: int) -> str:
+    """The process name ps shows (the dispatcher child names itself af-dispatcher)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def rss_mb(pids: list[int]) -> float:
     """Sum of VmRSS (psutil is not a dependency)."""
     total_kb = 0
@@ -79,6 +87,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / CLOCK_TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU time (all cores) the whole machine spent not idle, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
 class RedisServer:
     """A private redis-server on a free loopback port, data in a temp dir removed on stop."""
 
@@ -97,10 +112,24 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         args = [
-            redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-            "--save", "", "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
-            "--maxmemory-policy", "noeviction", "--logfile", str(self.dir / "redis.log"),
-        ]  # fmt: skip
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            "everysec",
+            "--maxmemory-policy",
+            "noeviction",
+            "--logfile",
+            str(self.dir / "redis.log"),
+        ]
         self.process = subprocess.Popen(args, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -14,15 +16,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alertfleet.config_watch import ConfigHolder, install_sighup
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.settings import Settings, get_settings
 from ingest.deps import IngestState
-from ingest.dispatcher import Dispatcher
+from ingest.dispatcher_process import DispatcherProcess
 from ingest.intake import Intake
 from ingest.outbox import Outbox
 from ingest.pollers import Poller, PollerRunner
 from ingest.problems import Problem, invalid_payload, problem_response
-from ingest.routes import api, health, webhooks
+from ingest.routes import api, health, pagerduty, webhooks
 from ingest.sources import build_pollers
 
 log = structlog.get_logger("ingest")
@@ -45,21 +48,33 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = _redis(settings)
         outbox = Outbox(client, settings.dedup_ttl, settings.problem_window)
-        intake = Intake(outbox)
+        routing = ConfigHolder(settings)  # validated by the CLI already; reloaded on change and SIGHUP
+        routing.start_watching()
+        install_sighup(routing.request_reload)
+        intake = Intake(outbox, routing)
         app.state.ingest = IngestState(settings=settings, redis=client, intake=intake)
-        dispatcher = Dispatcher(settings) if run_dispatcher else None
-        if dispatcher is not None:
-            dispatcher.start()
+        dispatcher = DispatcherProcess(settings) if run_dispatcher else None
+        watch = asyncio.create_task(dispatcher.watch()) if dispatcher is not None else None
         runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
         runner.start()
         await _warn_durability(client)
+        # What exists now lives as long as the process: take it out of the cyclic GC's reach. Otherwise
+        # every full collection walks all of it (~30 ms every few hundred requests under load, the p99)
+        # and never finds garbage there.
+        gc.freeze()
         log.info("ingest_started", dispatcher=run_dispatcher, pollers=[p.name for p in runner.pollers])
         try:
             yield
         finally:
+            gc.unfreeze()
             await runner.stop()
+            if watch is not None:
+                watch.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watch
             if dispatcher is not None:
-                dispatcher.stop()
+                await asyncio.to_thread(dispatcher.stop)
+            routing.stop()
             await client.aclose()
 
     app = FastAPI(
@@ -70,6 +85,7 @@ def create_app(
         redoc_url=None,
     )
     app.include_router(webhooks.router)
+    app.include_router(pagerduty.router)
     app.include_router(api.router)
     app.include_router(health.router)
     _install_problem_handlers(app)

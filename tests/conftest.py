@@ -21,12 +21,15 @@ from tests.harness.processes import (
 )
 from tests.stubs.model import ModelStub
 from tests.stubs.opsgenie import OpsGenieStub
+from tests.stubs.pagerduty import PagerDutyStub
 from tests.stubs.slack import SlackStub
 from tests.stubs.webhook import WebhookStub
 
 SLACK_TOKEN = "xoxb-test-token-0123456789"
 INGEST_TOKEN = "ingest-secret-token-abcdef"
 OPSGENIE_KEY = "genie-test-key-0123456789"
+PAGERDUTY_KEY = "pd-test-key-0123456789"
+PAGERDUTY_FROM = "oncall@example.com"
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,12 @@ def slack_stub() -> Iterator[SlackStub]:
 @pytest.fixture
 def model_stub() -> Iterator[ModelStub]:
     with ModelStub(api_key="sk-test") as stub:
+        yield stub
+
+
+@pytest.fixture
+def pagerduty_stub() -> Iterator[PagerDutyStub]:
+    with PagerDutyStub(token=PAGERDUTY_KEY, users=(PAGERDUTY_FROM,)) as stub:
         yield stub
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -9,8 +10,9 @@ import structlog
 from celery import Task
 
 from alertfleet.keys import lock_key
-from alertfleet.models import Event, Investigation
+from alertfleet.models import Event, Investigation, RouteDecision
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
+from alertfleet.routing import decide
 from alertfleet.settings import get_settings
 from alertfleet.state import InvestigationStore
 from integrations.base import RateLimited, WriteError
@@ -20,7 +22,8 @@ from workers.dlq import DeadLetter, DeadLetters
 from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
-from workers.writes import perform_write
+from workers.route_config import count_routed, routing
+from workers.writes import WriteBusy, perform_write
 
 log = structlog.get_logger("worker")
 
@@ -31,10 +34,29 @@ def _store() -> InvestigationStore:
 
 def fan_out(investigation: Investigation) -> None:
     for destination in destinations_for(investigation, get_settings()):
+        options = [destination.options] if destination.options else []  # a routed destination's writer options
         write.apply_async(
-            args=[investigation.id, destination.type, destination.target],
+            args=[investigation.id, destination.type, destination.target, *options],
             queue=write_queue(destination.type),
         )
+
+
+def _route(store: InvestigationStore, investigation: Investigation) -> RouteDecision:
+    """Evaluate the route once per investigation: retries, redeliveries and later reloads keep that decision."""
+    if investigation.route is not None:
+        return investigation.route
+    decision = decide(routing().current(), investigation.event)
+    decision, new = store.set_route_once(investigation.id, decision)
+    if new:
+        count_routed(redis_client(), decision)
+        log.info(
+            "investigation_routed",
+            investigation_id=investigation.id,
+            routes=decision.routes,
+            investigate=decision.investigate,
+            destinations=decision.destinations,
+        )
+    return decision
 
 
 @app.task(name=TASK_INVESTIGATE, bind=True, max_retries=MAX_MODEL_RETRIES)
@@ -47,10 +69,21 @@ def investigate(self: Task, investigation_id: str) -> str:
     if investigation.status == "completed":
         fan_out(investigation)  # a redelivery: writes are idempotent, so finishing the fan-out is safe
         return "already-completed"
+    decision = _route(store, investigation)
+    if decision.investigate == "skip":
+        store.set_status(investigation_id, "completed", error="")  # nothing to investigate, nothing to write
+        log.info("investigation_skipped", investigation_id=investigation_id, route=decision.routes[0])
+        return "skipped"
     store.set_status(investigation_id, "running", worker=str(self.request.hostname or ""))
     try:
         result = run_investigation(
-            investigation.event, get_settings(), degrade=self.request.retries >= self.max_retries
+            investigation.event,
+            get_settings(),
+            degrade=self.request.retries >= self.max_retries,
+            mode=decision.investigate,
+            model=decision.model,
+            max_steps=decision.max_steps,
+            call_timeout=decision.timeout,
         )
     except ModelUnavailable as exc:
         log.warning("model_unavailable", investigation_id=investigation_id, error=str(exc))
@@ -112,9 +145,18 @@ def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> 
 
 
 @app.task(name=TASK_WRITE, bind=True, max_retries=None)
-def write(self: Task, investigation_id: str, destination: str, target: str, failures: int = 0) -> str:
-    """One destination's write: wait for the shared limiter, write, retry what a retry can fix."""
-    args: list[Any] = [investigation_id, destination, target]
+def write(
+    self: Task,
+    investigation_id: str,
+    destination: str,
+    target: str,
+    options: dict[str, Any] | None = None,
+    failures: int = 0,
+) -> str:
+    """One destination's write: wait for the shared limiter, write, retry what a retry can fix.
+    `options` are a routed destination's (token_env, mode, ...): positional, so retries keep them."""
+    args: list[Any] = [investigation_id, destination, target, *([options] if options else [])]
+    options_key = json.dumps(options, sort_keys=True) if options else ""
     limiter = rate_limiter()
     wait = limiter.acquire(destination, target)
     if wait > 0:
@@ -122,7 +164,10 @@ def write(self: Task, investigation_id: str, destination: str, target: str, fail
         countdown = wait + random.uniform(0, 0.1 + wait / 4)
         raise self.retry(countdown=countdown, kwargs={"failures": failures}, max_retries=None)
     try:
-        result = perform_write(redis_client(), writer_for(destination), investigation_id, target, _store().load)
+        writer = writer_for(destination, options_key)
+        result = perform_write(redis_client(), writer, investigation_id, target, _store().load)
+    except WriteBusy as busy:
+        raise self.retry(countdown=busy.retry_after, kwargs={"failures": failures}, max_retries=None) from None
     except UnknownDestination as exc:
         dead_letter(self, args, str(exc), failures)
         return "dead-lettered"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from alertfleet.models import AlertmanagerWebhook, InvestigateRequest
 from ingest import metrics
@@ -14,7 +16,21 @@ from ingest.deps import ingest_state
 from ingest.outbox import Stored
 from ingest.problems import Problem
 
-router = APIRouter(tags=["webhooks"])
+
+class RequestOnlyRoute(APIRoute):
+    """A route whose endpoint takes the Request and returns a Response: nothing for FastAPI to solve.
+
+    FastAPI's per-request handler (dependency solving, body sniffing, response serialisation) costs
+    ~40 µs on the hot path and does nothing here, so the endpoint is called directly. The route is still
+    an APIRoute: same path, methods, OpenAPI entry, middleware and exception handlers.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
+
+
+router = APIRouter(tags=["webhooks"], route_class=RequestOnlyRoute)
 
 
 def _accepted(stored: Stored) -> JSONResponse:

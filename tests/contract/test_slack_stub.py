@@ -174,10 +174,14 @@ def test_rate_limit_mode_answers_429_with_retry_after(stub: SlackStub, client: W
 
 def test_retry_before_retry_after_is_recorded_as_early(stub: SlackStub, client: WebClient) -> None:
     stub.rate_limit(retry_after=2, for_seconds=5)
-    for _ in range(2):
-        with pytest.raises(SlackApiError):
-            client.chat_postMessage(channel="#alerts", text="x")
-    assert [r.path for r in stub.early_retries] == ["/api/chat.postMessage"]
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="#alerts", text="x")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="#alerts", text="in flight")  # within the grace: could not know yet
+    time.sleep(stub.in_flight_grace + 0.05)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="#alerts", text="too early")
+    assert [r.json["text"] for r in stub.early_retries] == ["too early"]
 
 
 def test_sdk_retry_handler_that_honours_retry_after_is_not_early(stub: SlackStub) -> None:

@@ -142,6 +142,8 @@ class StubServer:
         self._rate_limit_until = 0.0
         self._rate_limit_retry_after = 0
         self._retry_not_before = 0.0
+        self._last_retry_after_at = float("-inf")
+        self.in_flight_grace = 0.25
 
     # lifecycle -----------------------------------------------------------------------------
 
@@ -279,7 +281,10 @@ class StubServer:
         """Record, delay, apply faults, then `handle`; called from the server threads."""
         with self._changed:
             self._requests.append(req)
-            if req.received_at + self.early_tolerance < self._retry_not_before:
+            # Early: before the announced time, and sent after the client could have seen the 429
+            # (a request already in flight when the 429 went out cannot be recalled).
+            in_flight = req.received_at - self._last_retry_after_at < self.in_flight_grace
+            if req.received_at + self.early_tolerance < self._retry_not_before and not in_flight:
                 self._early.append(req)
             self._changed.notify_all()
         if self.delay_seconds > 0 and self._stopping.wait(self.delay_seconds):
@@ -295,6 +300,7 @@ class StubServer:
         with self._changed:
             if retry_after is not None:
                 self._retry_not_before = max(self._retry_not_before, time.monotonic() + retry_after)
+                self._last_retry_after_at = time.monotonic()
             self._changed.notify_all()
         return response
 

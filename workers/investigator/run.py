@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alertfleet.models import Event, InvestigationResult
 from alertfleet.settings import Settings
 from workers.investigator.enrich import enrich
@@ -9,12 +11,24 @@ from workers.investigator.loop import LoopLimits, ModelUnavailable, investigate_
 from workers.investigator.toolsets import default_tools
 
 
-def run_investigation(event: Event, settings: Settings, *, degrade: bool = False) -> InvestigationResult:
-    """With `degrade`, a model failure yields enrichment (marked degraded) instead of raising."""
-    model = event.model or settings.model
+def run_investigation(
+    event: Event,
+    settings: Settings,
+    *,
+    degrade: bool = False,
+    mode: Literal["llm", "enrich"] | None = None,
+    model: str | None = None,
+    max_steps: int | None = None,
+    call_timeout: float | None = None,
+) -> InvestigationResult:
+    """With `degrade`, a model failure yields enrichment (marked degraded) instead of raising.
+    The keyword overrides are a route's decision (`investigate`, `model`, `max_steps`, `timeout`)."""
+    if mode == "enrich":
+        return enrich(event)
+    model = event.model or model or settings.model
     if not model:
         return enrich(event)
-    limits = LoopLimits(max_steps=settings.max_steps, call_timeout=settings.llm_timeout)
+    limits = LoopLimits(max_steps=max_steps or settings.max_steps, call_timeout=call_timeout or settings.llm_timeout)
     try:
         return investigate_with_model(event, model, default_tools(), limits)
     except ModelUnavailable as exc:

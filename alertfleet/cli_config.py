@@ -1,0 +1,124 @@
+"""`alertfleet config check|route`: validate the routing file, and see where an alert would go.
+
+`route` is alertfleet's `amtool config routes test`: the labels in, the matched routes and what they
+decide out. Both read ALERTFLEET_CONFIG when no file is given (and show the environment's default
+route when that is unset too).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from alertfleet.config import (
+    ConfigError,
+    DestinationSpec,
+    PagerDutyDestination,
+    Route,
+    RoutingConfig,
+    SlackDestination,
+    WebhookDestination,
+    load_config,
+)
+from alertfleet.matchers import MatcherError, parse_labels
+from alertfleet.models import Event
+from alertfleet.routing import decide, match_routes
+from alertfleet.settings import Settings, SettingsError, get_settings
+
+config_app = typer.Typer(help="Routing config: validate it, and test where alerts go.", no_args_is_help=True)
+
+
+def _fail(lines: list[str]) -> typer.Exit:
+    for line in lines:
+        typer.echo(f"alertfleet: {line}", err=True)
+    return typer.Exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise _fail(exc.problems) from None
+
+
+def config_or_exit(settings: Settings, path: Path | None = None) -> RoutingConfig:
+    """The validated config, or one line per problem (naming its place in the file) and exit code 2."""
+    try:
+        return load_config(settings, path)
+    except ConfigError as exc:
+        raise _fail(exc.lines()) from None
+
+
+def describe_destination(name: str, destination: DestinationSpec) -> str:
+    if isinstance(destination, SlackDestination):
+        token = f", token from {destination.token_env}" if destination.token_env else ""
+        return f"{name} (slack {destination.channel}{token})"
+    if isinstance(destination, WebhookDestination):
+        headers = f", headers {', '.join(sorted(destination.headers))}" if destination.headers else ""
+        return f"{name} (webhook {destination.url}{headers})"
+    kind = "pagerduty" if isinstance(destination, PagerDutyDestination) else "opsgenie"
+    mode = f", mode {destination.mode}" if destination.mode else ""
+    return f"{name} ({kind}{mode})"
+
+
+def describe_route(route: Route) -> str:
+    """One line: name, matchers and what the route (with inheritance) decides."""
+    parts = [route.name if route.name == route.path else f"{route.name} ({route.path})"]
+    if route.matchers:
+        parts.append("{" + ", ".join(str(m) for m in route.matchers) + "}")
+    if route.continue_:
+        parts.append("continue")
+    parts.append(f"investigate={route.investigate}")
+    if route.investigate == "llm":
+        parts.append(f"model={route.model}")
+        parts += [f"max_steps={route.max_steps}"] if route.max_steps else []
+        parts += [f"timeout={route.timeout:g}s"] if route.timeout else []
+    if route.investigate != "skip":
+        parts.append(f"destinations=[{', '.join(route.destinations)}]")
+    if route.group_by is not None:
+        parts.append(f"group_by=[{', '.join(route.group_by)}]")
+    return "  ".join(parts)
+
+
+@config_app.command("check")
+def check(
+    file: Path | None = typer.Argument(None, help="The YAML file (default ALERTFLEET_CONFIG)."),
+) -> None:
+    """Validate a routing file and print the resolved tree (what every route inherits, filled in)."""
+    config = config_or_exit(_settings(), file)
+    typer.echo(f"{config.source}: OK")
+    typer.echo("destinations:")
+    for name, destination in config.destinations.items():
+        typer.echo(f"  {describe_destination(name, destination)}")
+    if not config.destinations:
+        typer.echo("  (none)")
+    typer.echo("routes:")
+    for depth, route in config.route.walk():
+        typer.echo("  " * (depth + 1) + describe_route(route))
+
+
+@config_app.command("route")
+def route(
+    labels: str = typer.Option(..., "--labels", help="The alert's labels: 'alertname=X,severity=critical'."),
+    config_file: Path | None = typer.Option(None, "--config", help="The YAML file (default ALERTFLEET_CONFIG)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
+) -> None:
+    """Which routes an alert with these labels matches, how it is investigated, and where it goes."""
+    try:
+        label_set = parse_labels(labels)
+    except MatcherError as exc:
+        raise _fail([f"--labels: {exc}"]) from None
+    config = config_or_exit(_settings(), config_file)
+    event = Event(source="cli", title=label_set.get("alertname", "alert"), labels=label_set)
+    decision = decide(config, event)
+    if as_json:
+        typer.echo(json.dumps(decision.model_dump(mode="json"), sort_keys=True))
+        return
+    for matched in match_routes(config.route, label_set):
+        typer.echo(describe_route(matched))
+    model = f" (model {decision.model})" if decision.model else ""
+    typer.echo(f"investigate: {decision.investigate}{model}")
+    names = [describe_destination(n, config.destinations[n]) for n in decision.destinations]
+    typer.echo(f"destinations: {', '.join(names) if names else '(none)'}")

@@ -1,0 +1,1 @@
+"""OpsGenie: alerts polled in as events, investigations written back as notes (tags, priority)."""

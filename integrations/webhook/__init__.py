@@ -1,0 +1,1 @@
+"""Generic webhook destination: HolmesGPT's investigation payload, optionally HMAC-signed."""
