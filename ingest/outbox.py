@@ -5,8 +5,8 @@ thousands of notifications per second; the dispatcher turns stream entries into 
 
 Under load, the steps of the requests that reach the outbox in the same event-loop turn are sent in
 one pipeline (each is still its own atomic script, and each request still answers only after Redis
-replied to its own): one round trip and one pooled connection instead of one each, which roughly
-halves redis-py's share of a request's CPU.
+replied to its own): one round trip and one pooled connection instead of one each, which saves
+~30-60 µs of redis-py CPU a request (bench/ingest.py). A lone request goes out at once, as before.
 """
 
 from __future__ import annotations
