@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 investigate_app = typer.Typer(help="One-shot investigations, as `holmes investigate`.", no_args_is_help=True)
 
+# The destination options every `investigate` verb shares, as HolmesGPT's CLI has them.
+DESTINATION = typer.Option(None, "--destination", help="slack or webhook; omit to print only.")
+SLACK_CHANNEL = typer.Option(None, "--slack-channel")
+SLACK_TOKEN = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN.")
+WEBHOOK_URL = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL.")
+
 
 def fetch_alert_groups(url: str, auth: tuple[str, str] | None, timeout: float = 15.0) -> list[dict[str, Any]]:
     """Firing, unsilenced, uninhibited alert groups from Alertmanager's API v2."""
@@ -110,10 +116,10 @@ def alertmanager(
     alertname: str | None = typer.Option(None, "--alertname", help="Only alerts whose name matches this regex."),
     alertmanager_username: str | None = typer.Option(None, "--alertmanager-username"),
     alertmanager_password: str | None = typer.Option(None, "--alertmanager-password"),
-    destination: str | None = typer.Option(None, "--destination", help="slack or webhook; omit to print only."),
-    slack_channel: str | None = typer.Option(None, "--slack-channel"),
-    slack_token: str | None = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN."),
-    webhook_url: str | None = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL."),
+    destination: str | None = DESTINATION,
+    slack_channel: str | None = SLACK_CHANNEL,
+    slack_token: str | None = SLACK_TOKEN,
+    webhook_url: str | None = WEBHOOK_URL,
 ) -> None:
     """Pull firing alerts from Alertmanager once and investigate each group."""
     from alertfleet.cli import settings_or_exit
@@ -144,10 +150,10 @@ def opsgenie(
     opsgenie_api_key: str | None = typer.Option(None, "--opsgenie-api-key", help="Default OPSGENIE_API_KEY."),
     priority: str | None = typer.Option(None, "--priority", help="e.g. P1,P2 (default OPSGENIE_PRIORITIES)."),
     update: bool = typer.Option(False, "--update", help="Write the findings back to each alert as a note."),
-    destination: str | None = typer.Option(None, "--destination", help="slack or webhook; omit to print only."),
-    slack_channel: str | None = typer.Option(None, "--slack-channel"),
-    slack_token: str | None = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN."),
-    webhook_url: str | None = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL."),
+    destination: str | None = DESTINATION,
+    slack_channel: str | None = SLACK_CHANNEL,
+    slack_token: str | None = SLACK_TOKEN,
+    webhook_url: str | None = WEBHOOK_URL,
 ) -> None:
     """Investigate open OpsGenie alerts once, as `holmes investigate opsgenie`."""
     from alertfleet.cli import settings_or_exit
@@ -203,9 +209,10 @@ def pagerduty(
     pagerduty_api_key: str | None = typer.Option(None, "--pagerduty-api-key", help="Default PAGERDUTY_API_KEY."),
     incident_id: str | None = typer.Option(None, "--incident-id", help="Only this incident (any status)."),
     update: bool = typer.Option(False, "--update", help="Add the findings to each incident (as PAGERDUTY_MODE)."),
-    destination: str | None = typer.Option(None, "--destination", help="slack or webhook; omit to print only."),
-    slack_channel: str | None = typer.Option(None, "--slack-channel"),
-    slack_token: str | None = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN."),
+    destination: str | None = DESTINATION,
+    slack_channel: str | None = SLACK_CHANNEL,
+    slack_token: str | None = SLACK_TOKEN,
+    webhook_url: str | None = WEBHOOK_URL,
 ) -> None:
     """Investigate open PagerDuty incidents (or one) once, as `holmes investigate pagerduty`."""
     from alertfleet.cli import settings_or_exit
@@ -240,7 +247,7 @@ def pagerduty(
         typer.echo("no open incidents", err=True)
         return
     events = [event_from_incident(incident) for incident in incidents]
-    investigations = investigate_events(events, destination, slack_channel, slack_token)
+    investigations = investigate_events(events, destination, slack_channel, slack_token, webhook_url)
     if update:
         # --update asks for writes whatever PAGERDUTY_MODE says; `update` mode may also change fields.
         mode = "update" if settings.pagerduty_mode == "update" else "notes"

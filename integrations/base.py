@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 from alertfleet.models import Investigation, WriteRecord
@@ -57,3 +60,41 @@ def truncate(text: str, limit: int, marker: str = "\n… (truncated)") -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(marker))] + marker
+
+
+Throttle = Callable[[], float]  # 0 when a request may go now, else the seconds until a slot frees
+
+
+class RequestBudget:
+    """One write's vendor requests against the shared limit; the first `prepaid` were paid by the task."""
+
+    def __init__(self, throttle: Throttle | None, prepaid: int, vendor: str) -> None:
+        self.throttle = throttle
+        self.prepaid = prepaid
+        self.vendor = vendor
+
+    def take(self) -> None:
+        if self.throttle is None:
+            return
+        if self.prepaid > 0:
+            self.prepaid -= 1
+            return
+        wait = self.throttle()
+        if wait > 0:
+            raise RateLimited(f"{self.vendor} request budget spent; next slot in {wait:.1f}s", wait)
+
+
+def retry_after_seconds(value: Any) -> float | None:
+    """A Retry-After value (seconds or an HTTP date, possibly in a list) as seconds; None if unreadable."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None or value == "":
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(str(value)) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None

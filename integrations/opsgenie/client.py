@@ -22,7 +22,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from integrations.base import RateLimited, WriteError
+from integrations.base import RateLimited, Throttle, WriteError, retry_after_seconds
 
 DEFAULT_API_URL = "https://api.opsgenie.com"
 CONNECT_TIMEOUT = 5.0
@@ -49,9 +49,6 @@ class RequestStatus:
     status: str
     action: str
     alert_id: str
-
-
-Throttle = Callable[[], float]  # 0 when a request may go now, else the seconds until a slot frees
 
 
 class RequestBudget:
@@ -224,12 +221,9 @@ def _retry_after(headers: Any) -> float | None:
     if not headers:
         return None
     for name in ("Retry-After", "X-RateLimit-Period-In-Sec"):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                continue
+        seconds = retry_after_seconds(headers.get(name))
+        if seconds is not None:
+            return seconds
     return None
 
 

@@ -13,32 +13,14 @@ from typing import Literal
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
-from integrations.base import RateLimited, WriteError, WriteResult
-from integrations.opsgenie.client import OpsGenieClient, RequestStatus, Throttle
+from integrations.base import RequestBudget, Throttle, WriteError, WriteResult
+from integrations.opsgenie.client import OpsGenieClient, RequestStatus
 from integrations.opsgenie.render import footer_marker, render_note
 from integrations.opsgenie.source import created_at_ms
 
 Mode = Literal["read-only", "notes", "update"]
 MAX_PENDING = 1024
 CLOCK_SKEW = 120.0  # seconds of disagreement tolerated between our clock and OpsGenie's createdAt
-
-
-class _Budget:
-    """One write's requests against the shared limit; the first `prepaid` were paid by the write task."""
-
-    def __init__(self, throttle: Throttle | None, prepaid: int) -> None:
-        self.throttle = throttle
-        self.prepaid = prepaid
-
-    def take(self) -> None:
-        if self.throttle is None:
-            return
-        if self.prepaid > 0:
-            self.prepaid -= 1
-            return
-        wait = self.throttle()
-        if wait > 0:
-            raise RateLimited(f"opsgenie request budget spent; next slot in {wait:.1f}s", wait)
 
 
 class OpsGenieWriter:
@@ -81,7 +63,7 @@ class OpsGenieWriter:
             return WriteResult(previous.external_id, digest, "unchanged", previous.details)
         if self.mode == "read-only":
             raise WriteError("OPSGENIE_MODE is read-only: nothing is written to OpsGenie", recoverable=False)
-        budget = _Budget(self.throttle, self.prepaid_requests)
+        budget = RequestBudget(self.throttle, self.prepaid_requests, "opsgenie")
         details: dict[str, str] = {"alert_id": target, "note_hash": note_hash}
         # Tags and priority go first: repeating them is harmless, so a retry can only repeat those.
         if tags:
@@ -101,7 +83,7 @@ class OpsGenieWriter:
         details["note_request_id"] = note_request
         return WriteResult(note_request, digest, "created" if previous is None else "updated", details)
 
-    def _add_note(self, investigation_id: str, target: str, note_hash: str, note: str, budget: _Budget) -> str:
+    def _add_note(self, investigation_id: str, target: str, note_hash: str, note: str, budget: RequestBudget) -> str:
         key = (investigation_id, target, note_hash)
         with self._lock:
             request_id = self._pending.get(key)
@@ -126,7 +108,7 @@ class OpsGenieWriter:
     def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
         """A note this investigation left on the alert since `since` whose record was lost (the worker
         died, or the confirmation timed out): the next write then skips that note if it is unchanged."""
-        _Budget(self.throttle, 0).take()
+        RequestBudget(self.throttle, 0, "opsgenie").take()
         marker = footer_marker(investigation)
         for note in self.client.list_notes(target):
             created = created_at_ms(note)
@@ -139,7 +121,7 @@ class OpsGenieWriter:
                 return WriteResult(f"found:{created}", "", "found", details)
         return None
 
-    def _confirmed(self, request_id: str, action: str, budget: _Budget) -> RequestStatus:
+    def _confirmed(self, request_id: str, action: str, budget: RequestBudget) -> RequestStatus:
         """Poll the request's status (bounded); a failed request is a failed write, not a success."""
         deadline = time.monotonic() + self.confirm_timeout
         delay = self.confirm_interval

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx2
@@ -20,6 +19,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pagerduty import Error as ClientError
 from pagerduty import HttpError, RestApiV2Client, UrlError
+
+from integrations.base import retry_after_seconds
 
 DEFAULT_TIMEOUT = 15.0
 PAGE_SIZE = 100  # PagerDuty's maximum `limit`
@@ -65,21 +66,6 @@ class FleetRestClient(RestApiV2Client):
         if not new_base_url.startswith(("http://", "https://")):
             raise UrlError("API base URL must use scheme http:// or https://")
         self._url = new_base_url.rstrip("/")
-
-
-def retry_after_seconds(headers: httpx2.Headers) -> float | None:
-    """Retry-After as seconds (a number or an HTTP date); None when absent or unreadable."""
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def error_message(response: httpx2.Response) -> str:
@@ -185,7 +171,7 @@ class PagerDutyApi:
             raise PagerDutyError(
                 f"{endpoint}: rate limited: {error_message(limited.response)}",
                 429,
-                retry_after_seconds(limited.response.headers),
+                retry_after_seconds(limited.response.headers.get("retry-after")),
             ) from None
         except HttpError as exc:  # the library raises on 401 itself
             if not isinstance(exc.response, httpx2.Response):
@@ -196,7 +182,9 @@ class PagerDutyApi:
             raise PagerDutyError(f"{endpoint}: PagerDuty unreachable: {type(cause).__name__}") from None
         if not response.is_success:
             raise PagerDutyError(
-                f"{endpoint}: {error_message(response)}", response.status_code, retry_after_seconds(response.headers)
+                f"{endpoint}: {error_message(response)}",
+                response.status_code,
+                retry_after_seconds(response.headers.get("retry-after")),
             )
         try:
             body = response.json()

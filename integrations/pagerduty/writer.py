@@ -15,7 +15,7 @@ from typing import Any
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
 from alertfleet.settings import Settings
-from integrations.base import RateLimited, WriteError, WriteResult, truncate
+from integrations.base import RateLimited, RequestBudget, WriteError, WriteResult, truncate
 from integrations.pagerduty.client import PagerDutyApi, PagerDutyError
 from integrations.pagerduty.render import note_body, note_marker, render_note
 
@@ -48,24 +48,6 @@ class WriterOptions:
     update_fields: tuple[str, ...] = ()
     priority_map: Mapping[str, str] = field(default_factory=dict)
     public_url: str | None = None
-
-
-class _Budget:
-    """Requests of one write against the shared limit; the first `prepaid` were paid by the caller."""
-
-    def __init__(self, throttle: Callable[[], float] | None, prepaid: int) -> None:
-        self.throttle = throttle
-        self.prepaid = prepaid
-
-    def take(self) -> None:
-        if self.throttle is None:
-            return
-        if self.prepaid > 0:
-            self.prepaid -= 1
-            return
-        wait = self.throttle()
-        if wait > 0:
-            raise RateLimited(f"request budget spent; next slot in {wait:.1f}s", wait)
 
 
 def classify(err: PagerDutyError) -> WriteError:
@@ -120,7 +102,7 @@ class PagerDutyWriter:
         digest = content_hash({"note": note_hash, "changes": changes})
         if previous is not None and previous.content_hash == digest:
             return WriteResult(previous.external_id, digest, "unchanged", previous.details)
-        budget = _Budget(self.throttle, self.prepaid_requests)
+        budget = RequestBudget(self.throttle, self.prepaid_requests, "pagerduty")
         details: dict[str, Any] = {"incident_id": target, "note_hash": note_hash, "updated_fields": sorted(changes)}
         try:
             if previous is not None and previous.details.get("note_hash") == note_hash:
@@ -142,7 +124,7 @@ class PagerDutyWriter:
         """
         note_hash = content_hash(note_body(investigation))
         try:
-            _Budget(self.throttle, 0).take()
+            RequestBudget(self.throttle, 0, "pagerduty").take()
             note_id = self._find_note(target, note_marker(investigation, note_hash[:12]))
         except PagerDutyError as err:
             raise classify(err) from None
@@ -152,7 +134,7 @@ class PagerDutyWriter:
         return WriteResult(note_id, content_hash({"note": note_hash, "changes": {}}), "created", details)
 
     def _add_note(
-        self, investigation: Investigation, incident_id: str, ref: str, budget: _Budget, *, follow_up: bool
+        self, investigation: Investigation, incident_id: str, ref: str, budget: RequestBudget, *, follow_up: bool
     ) -> str:
         if follow_up:
             # A first note is recovered through find_previous; a follow-up has no such marker, so look.

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
-from integrations.base import RateLimited, WriteError, WriteResult
+from integrations.base import RateLimited, WriteError, WriteResult, retry_after_seconds
 from integrations.slack.render import render_blocks, render_text
 
 METADATA_EVENT = "alertfleet_investigation"
@@ -131,21 +131,11 @@ def classify(exc: SlackApiError) -> WriteError:
     error = str(response.get("error") or "unknown_error") if response is not None else "unknown_error"
     status = response.status_code if response is not None else 0
     if status == 429 or error == "ratelimited":
-        retry_after = _retry_after(response.headers if response is not None else {})
+        headers = response.headers if response is not None else {}
+        retry_after = retry_after_seconds(headers.get("Retry-After") or headers.get("retry-after"))
         return RateLimited("ratelimited", retry_after)
     if error in UNRECOVERABLE:
         return WriteError(error, recoverable=False)
     if error == "message_not_found":
         return WriteError(error, recoverable=False)
     return WriteError(error, recoverable=status >= 500 or status == 0 or error.endswith("_error"))
-
-
-def _retry_after(headers: Any) -> float | None:
-    for name in ("Retry-After", "retry-after"):
-        value = headers.get(name) if headers else None
-        if value is not None:
-            try:
-                return float(value[0] if isinstance(value, list) else value)
-            except (TypeError, ValueError):
-                return None
-    return None

@@ -12,13 +12,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord, utcnow
-from integrations.base import RateLimited, WriteError, WriteResult
+from integrations.base import RateLimited, WriteError, WriteResult, retry_after_seconds
 from integrations.webhook.render import delivery_identity, render_payload
 
 SIGNATURE_HEADER = "X-Alertfleet-Signature"
@@ -85,24 +84,10 @@ def raise_for_status(response: httpx.Response) -> None:
     if snippet:
         reason += f": {snippet}"
     if status == 429:
-        raise RateLimited(reason, _retry_after(response.headers.get("Retry-After")))
+        raise RateLimited(reason, retry_after_seconds(response.headers.get("Retry-After")))
     if status >= 500 or status == 408:
-        raise WriteError(reason, recoverable=True, retry_after=_retry_after(response.headers.get("Retry-After")))
+        raise WriteError(reason, recoverable=True, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
     if 300 <= status < 400:
         location = response.headers.get("Location", "")
         raise WriteError(f"webhook redirected ({status}) to {location!r}; configure the final URL", recoverable=False)
     raise WriteError(reason, recoverable=False)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - utcnow()).total_seconds())
