@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,11 +112,18 @@ def fleet_env(redis_url: str, slack: SlackStub, model: ModelStub | None, **extra
 def fleet(redis_url: str, slack_stub: SlackStub, model_stub: ModelStub, tmp_path: Path) -> Iterator[Fleet]:
     """Ingest + one worker against the stubs, with the stub model configured."""
     env = fleet_env(redis_url, slack_stub, model_stub, ALERTFLEET_INGEST_TOKEN=INGEST_TOKEN)
-    ingest, url = start_ingest(env, tmp_path)
+    with running_fleet(env, tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def running_fleet(env: dict[str, str], log_dir: Path) -> Iterator[Fleet]:
+    """Ingest and one worker with `env`, stopped on exit whatever happened."""
+    ingest, url = start_ingest(env, log_dir)
     worker = None
     try:
-        worker = start_worker(env, tmp_path)
-        yield Fleet(url, env, ingest, worker, tmp_path)
+        worker = start_worker(env, log_dir)
+        yield Fleet(url, env, ingest, worker, log_dir)
     finally:
         if worker is not None:
             worker.stop()

@@ -15,9 +15,9 @@ import pytest
 import redis
 
 from alertfleet.keys import problem_key
-from tests.conftest import INGEST_TOKEN, OPSGENIE_KEY, Fleet, fleet_env
+from tests.conftest import INGEST_TOKEN, OPSGENIE_KEY, Fleet, fleet_env, running_fleet
 from tests.harness.alerts import webhook
-from tests.harness.processes import start_ingest, start_worker, wait_for
+from tests.harness.processes import wait_for
 from tests.stubs.model import ModelStub
 from tests.stubs.opsgenie import OpsGenieStub
 from tests.stubs.slack import SlackStub
@@ -55,15 +55,8 @@ def og_fleet(
         WEBHOOK_URL=webhook_stub.url,
         **fleet_env_extra,
     )
-    ingest, url = start_ingest(env, tmp_path)
-    worker = None
-    try:
-        worker = start_worker(env, tmp_path)
-        yield Fleet(url, env, ingest, worker, tmp_path)
-    finally:
-        if worker is not None:
-            worker.stop()
-        ingest.stop()
+    with running_fleet(env, tmp_path) as running:
+        yield running
 
 
 def _list_calls(stub: OpsGenieStub) -> int:

@@ -18,9 +18,9 @@ import pytest
 import redis
 
 from integrations.pagerduty.source import sign
-from tests.conftest import INGEST_TOKEN, PAGERDUTY_FROM, PAGERDUTY_KEY, Fleet, fleet_env
+from tests.conftest import INGEST_TOKEN, PAGERDUTY_FROM, PAGERDUTY_KEY, Fleet, fleet_env, running_fleet
 from tests.harness.alerts import webhook
-from tests.harness.processes import start_ingest, start_worker, wait_for
+from tests.harness.processes import wait_for
 from tests.stubs.model import ModelStub
 from tests.stubs.pagerduty import PagerDutyStub
 from tests.stubs.slack import SlackStub
@@ -48,15 +48,8 @@ def pd_fleet(
         PAGERDUTY_POLL_INTERVAL="1",
         PAGERDUTY_WEBHOOK_SECRET=SECRET,
     )
-    ingest, url = start_ingest(env, tmp_path)
-    worker = None
-    try:
-        worker = start_worker(env, tmp_path)
-        yield Fleet(url, env, ingest, worker, tmp_path)
-    finally:
-        if worker is not None:
-            worker.stop()
-        ingest.stop()
+    with running_fleet(env, tmp_path) as running:
+        yield running
 
 
 def _send_webhook(fleet: Fleet, body: dict[str, Any]) -> httpx.Response:

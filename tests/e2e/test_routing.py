@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import INGEST_TOKEN, SLACK_TOKEN, fleet_env
+from tests.conftest import INGEST_TOKEN, SLACK_TOKEN, fleet_env, running_fleet
 from tests.harness.alerts import webhook
-from tests.harness.processes import AlertfleetProcess, start_ingest, start_worker, wait_for
+from tests.harness.processes import AlertfleetProcess, wait_for
 from tests.stubs.model import ModelStub
 from tests.stubs.slack import SlackStub
 
@@ -85,15 +85,8 @@ def routed(redis_url: str, slack: SlackStub, model_stub: ModelStub, tmp_path: Pa
         ALERTFLEET_CONFIG=str(config),
         TEAM_A_SLACK_TOKEN=SLACK_TOKEN,
     )
-    ingest, url = start_ingest(env, tmp_path)
-    worker = None
-    try:
-        worker = start_worker(env, tmp_path)
-        yield RoutedFleet(url, config, ingest, worker)
-    finally:
-        if worker is not None:
-            worker.stop()
-        ingest.stop()
+    with running_fleet(env, tmp_path) as running:
+        yield RoutedFleet(running.ingest_url, config, running.ingest, running.worker)
 
 
 def _texts(slack: SlackStub, channel: str) -> list[str]:
