@@ -76,11 +76,14 @@ def test_storm_with_repeated_worker_kills_loses_and_duplicates_nothing(
     assert titles == sorted(f"Storm{g}" for g in range(GROUPS)), "exactly one message per group"
     assert slack_stub.post_count() == GROUPS
     assert sum(len(held) for _, held in kills) >= KILLS, "the kills did hit in-flight investigations"
+    recoveries = []
     for killed_at, held in kills:
         for investigation_id in held:
             investigation = store.load(investigation_id)
             assert investigation is not None
             finished = datetime.fromisoformat(str(investigation.updated_at)).timestamp()
             assert investigation.status == "completed"
-            assert finished - killed_at < RECOVERY_SECONDS, f"{investigation_id} took {finished - killed_at:.0f}s"
+            recoveries.append(finished - killed_at)
+    print(f"in flight at kills: {len(recoveries)}; recovered after (s): {sorted(round(r, 1) for r in recoveries)}")
+    assert max(recoveries) < RECOVERY_SECONDS
     assert slack_stub.violations == []
