@@ -57,27 +57,8 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [
-            redis_server_binary(),
-            "--port",
-            "0",
-            "--unixsocket",
-            str(self.socket),
-            "--unixsocketperm",
-            "700",
-            "--dir",
-            str(self.data_dir),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--maxmemory-policy",
-            "noeviction",
-            "--save",
-            "",
-            "--logfile",
-            str(self.data_dir / "redis.log"),
-        ]
+        args = redis_server_args(self.data_dir, port=0, appendonly=True)
+        args += ["--unixsocket", str(self.socket), "--unixsocketperm", "700"]
         self.process = subprocess.Popen(args, preexec_fn=die_with_parent, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -93,11 +74,31 @@ class EmbeddedRedis:
         raise RuntimeError("embedded redis did not start in time")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        stop_process(self.process)
+
+
+def redis_server_args(directory: Path, *, port: int, appendonly: bool, appendfsync: str = "everysec") -> list[str]:
+    """A private redis-server with the durability settings production needs (see README Guarantees)."""
+    return [
+        redis_server_binary(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--dir", str(directory),
+        "--appendonly", "yes" if appendonly else "no",
+        "--appendfsync", appendfsync,
+        "--maxmemory-policy", "noeviction",
+        "--save", "",
+        "--logfile", str(directory / "redis.log"),
+    ]  # fmt: skip
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it does not exit in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import os
 import signal
 import sys
 import time
@@ -32,10 +33,9 @@ from bench.bodies import RequestFactory
 from bench.ingest_baselines import run_celery, run_outbox
 from bench.loadgen import drive, percentile_ms
 from bench.measure import Probe, Row, event_loop_runner, print_table
-from bench.procs import IngestServer, RedisServer, StartError, comm, process_tree
+from bench.procs import DISPATCHER_COMM, IngestServer, RedisServer, StartError, comm, process_tree
 
 TOKEN = "bench-ingest-token"
-DISPATCHER_COMM = "af-dispatcher"
 TARGET_RATE = 3000
 TARGET_P99_MS = 100.0
 OTHER_CPU_WARNING = 25.0  # % of one core used by processes outside the benchmark
@@ -59,6 +59,7 @@ def run_ingest(workers: int, args: argparse.Namespace, appendonly: bool = False)
                 "ingest": lambda: [p for p in process_tree(pid) if comm(p) != DISPATCHER_COMM],
                 "dispatcher": lambda: [p for p in process_tree(pid) if comm(p) == DISPATCHER_COMM],
                 "redis": lambda: [server.pid],
+                "loadgen": lambda: [os.getpid()],  # this process: only the load generator runs in it
             }
         )
         probe.extra["queued"] = lambda: client.llen(QUEUE_INVESTIGATE)
@@ -76,7 +77,6 @@ def run_ingest(workers: int, args: argparse.Namespace, appendonly: bool = False)
             )
         ingest.stop()  # graceful: the dispatcher acknowledges what it has sent before exiting
         row = Row(name, load, cpu=probe.cpu, rss=probe.rss)
-        row.cpu["loadgen"] = 100 * load.client_cpu / max(load.seconds, 1e-9)
         stored = _count_keys(client, f"{PREFIX}:dedup:*")
         stream, queued = client.xlen(EVENTS_STREAM), client.llen(QUEUE_INVESTIGATE)
         accepted = load.accepted_total

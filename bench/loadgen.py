@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import resource
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +26,6 @@ class LoadResult:
     duplicates: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
-    client_cpu: float = 0.0  # CPU seconds the generator itself used in the window
 
     @property
     def requests(self) -> int:
@@ -36,11 +34,6 @@ class LoadResult:
     @property
     def error_count(self) -> int:
         return sum(self.errors.values()) + sum(n for s, n in self.statuses.items() if s != ACCEPTED_STATUS)
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _content_length(head: bytes) -> int:
@@ -119,13 +112,11 @@ async def drive(
         for _ in range(connections)
     ]
     await asyncio.sleep(max(0.0, (start_ns - perf()) / 1e9))
-    cpu_start = _cpu()
     if on_window is not None:
         on_window("start")
     await asyncio.wait(tasks, timeout=max(0.0, (stop_ns - perf()) / 1e9))
     if on_window is not None:
         on_window("stop")
-    result.client_cpu = _cpu() - cpu_start
     _done, pending = await asyncio.wait(tasks, timeout=grace)
     for task in pending:  # a request stuck past the grace period: count it, never hang
         task.cancel()

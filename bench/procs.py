@@ -15,9 +15,10 @@ from pathlib import Path
 
 import redis
 
-from alertfleet.embedded import die_with_parent, redis_server_binary
+from alertfleet.embedded import die_with_parent, redis_server_args, stop_process
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+DISPATCHER_COMM = "af-dispatcher"  # the name ingest's dispatcher child process gives itself
 
 
 class StartError(RuntimeError):
@@ -111,29 +112,12 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=30)
 
     def start(self, timeout: float = 10.0) -> RedisServer:
-        args = [
-            redis_server_binary(),
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.dir),
-            "--save",
-            "",
-            "--appendonly",
-            "yes" if self.appendonly else "no",
-            "--appendfsync",
-            "everysec",
-            "--maxmemory-policy",
-            "noeviction",
-            "--logfile",
-            str(self.dir / "redis.log"),
-        ]
+        args = redis_server_args(self.dir, port=self.port, appendonly=self.appendonly)
         self.process = subprocess.Popen(args, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise StartError(f"redis-server exited with {self.process.returncode}")
             try:
                 if self.client().ping():
@@ -149,13 +133,7 @@ class RedisServer:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -189,7 +167,9 @@ class IngestServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise StartError(f"ingest exited with {self.process.returncode}:\n{self.output()}")
+                output = self.output()
+                self.stop()
+                raise StartError(f"ingest exited with {self.process.returncode}:\n{output}")
             try:
                 with urllib.request.urlopen(self.base_url + "/readyz", timeout=1) as response:
                     if response.status == 200 and self._all_workers_up():
@@ -197,12 +177,13 @@ class IngestServer:
             except OSError:
                 pass
             time.sleep(0.1)
+        output = self.output()
         self.stop()
-        raise StartError(f"ingest not ready after {timeout:.0f}s:\n{self.output()}")
+        raise StartError(f"ingest not ready after {timeout:.0f}s:\n{output}")
 
     def _all_workers_up(self) -> bool:
-        # With --workers N uvicorn answers as soon as one worker listens; wait for all of them.
-        return self.workers == 1 or len(process_tree(self.pid)) >= self.workers + 1
+        # uvicorn answers as soon as one worker listens; each worker starts its dispatcher in its startup.
+        return sum(comm(pid) == DISPATCHER_COMM for pid in process_tree(self.pid)) >= self.workers
 
     @property
     def pid(self) -> int:

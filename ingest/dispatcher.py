@@ -31,7 +31,7 @@ def _text(value: Any) -> str:
 
 
 class Dispatcher:
-    """Runs in a daemon thread of the ingest process (Celery's producer is synchronous)."""
+    """Runs a consumer loop in a thread of the dispatcher child process (ingest/dispatcher_process.py)."""
 
     def __init__(self, settings: Settings, consumer: str | None = None) -> None:
         self.settings = settings

@@ -16,7 +16,7 @@ from typing import IO
 import httpx
 import redis
 
-from alertfleet.embedded import redis_server_binary
+from alertfleet.embedded import redis_server_args, stop_process
 
 
 def free_port() -> int:
@@ -51,23 +51,8 @@ class RedisServer:
         return redis.Redis(port=self.port)
 
     def start(self) -> RedisServer:
-        args = [
-            redis_server_binary(),
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.dir),
-            "--save",
-            "",
-            "--appendonly",
-            "yes" if self.appendonly else "no",
-            "--appendfsync",
-            "always",
-            "--logfile",
-            str(self.dir / "redis.log"),
-        ]
+        # appendfsync always: the outage tests kill -9 Redis and expect every acknowledged write back.
+        args = redis_server_args(self.dir, port=self.port, appendonly=self.appendonly, appendfsync="always")
         self.process = subprocess.Popen(args)
         if not wait_for(self._ping, 10):
             raise RuntimeError("redis-server did not start")
@@ -80,9 +65,7 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 class AlertfleetProcess:
