@@ -110,6 +110,14 @@ def _write_or_exit(writer: Writer, investigation: Investigation, target: str) ->
         raise typer.Exit(1) from None
 
 
+def _write_back(writer: Writer, investigations: list[Investigation], noted: str) -> None:
+    """`--update`: write each finding back to the incident or alert it came from."""
+    for investigation in investigations:
+        target = investigation.event.writeback[0].target
+        written = _write_or_exit(writer, investigation, target)
+        typer.echo("noted on " + noted.format(target=target, id=written.external_id), err=True)
+
+
 @investigate_app.command("alertmanager")
 def alertmanager(
     alertmanager_url: str | None = typer.Option(None, "--alertmanager-url", help="Default ALERTMANAGER_URL."),
@@ -198,10 +206,7 @@ def opsgenie(
             update_tags=settings.opsgenie_update_tags,
             update_priority=settings.opsgenie_update_priority,
         )
-        for investigation in investigations:
-            alert_id = investigation.event.writeback[0].target
-            written = _write_or_exit(writer, investigation, alert_id)
-            typer.echo(f"noted on OpsGenie alert {alert_id} (request {written.external_id})", err=True)
+        _write_back(writer, investigations, "OpsGenie alert {target} (request {id})")
 
 
 @investigate_app.command("pagerduty")
@@ -253,7 +258,4 @@ def pagerduty(
         mode = "update" if settings.pagerduty_mode == "update" else "notes"
         throttle = local_throttle(settings.pagerduty_rate_limit, blocking=True)
         writer = build_pagerduty_writer(settings, mode=mode, throttle=throttle, api_key=key)
-        for investigation in investigations:
-            target = investigation.event.writeback[0].target
-            written = _write_or_exit(writer, investigation, target)
-            typer.echo(f"noted on PagerDuty incident {target} (note {written.external_id})", err=True)
+        _write_back(writer, investigations, "PagerDuty incident {target} (note {id})")
