@@ -44,6 +44,8 @@ def ingest(
     """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
     import uvicorn
 
+    os.environ["ALERTFLEET_LISTEN_HOST"] = host  # the API refuses to be open on a reachable address
+    get_settings.cache_clear()
     settings = settings_or_exit()
     uvicorn.run(
         "ingest.app:create_app",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,10 @@ class RoutingConfig:
     destinations: Mapping[str, DestinationSpec]
     source: str
     digest: str
+    # The names an API request may ask for (`models:`, else MODEL) -> litellm model ids.
+    models: Mapping[str, str] = field(default_factory=dict)
+    # Tools whose every call a chat client must approve (`tools: {name: {approval: true}}`).
+    approval_tools: frozenset[str] = frozenset()
 
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
@@ -144,7 +148,18 @@ def parse_config(
     problems += _root_problems(spec.route) + _name_problems(root) + _secret_problems(spec, settings, env)
     if problems:
         raise ConfigError(problems, source)
-    return RoutingConfig(root, dict(spec.destinations), source, hashlib.sha256(text.encode()).hexdigest())
+    return RoutingConfig(
+        root,
+        dict(spec.destinations),
+        source,
+        hashlib.sha256(text.encode()).hexdigest(),
+        models=models or _env_models(settings),
+        approval_tools=frozenset(name for name, tool in spec.tools.items() if tool.approval),
+    )
+
+
+def _env_models(settings: Settings) -> dict[str, str]:
+    return {settings.model: settings.model} if settings.model else {}
 
 
 def default_config(settings: Settings) -> RoutingConfig:
@@ -167,7 +182,7 @@ def default_config(settings: Settings) -> RoutingConfig:
         destinations=tuple(destinations),
         group_by=None,
     )
-    return RoutingConfig(root, destinations, "environment", "environment")
+    return RoutingConfig(root, destinations, "environment", "environment", models=_env_models(settings))
 
 
 def _resolve(

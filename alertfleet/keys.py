@@ -13,6 +13,7 @@ EVENTS_STREAM = f"{PREFIX}:events"
 DISPATCH_GROUP = "dispatchers"
 DLQ = f"{PREFIX}:dlq"
 ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
+SESSION_METRICS = f"{PREFIX}:metrics:sessions"  # hash: API sessions per state, fleet-wide
 
 
 def _sha256(text: str) -> str:
@@ -65,3 +66,13 @@ def lock_key(name: str) -> str:
 
 def content_hash(value: Any) -> str:
     return _sha256(_canonical(value))
+
+
+def session_redis_key(session_id: str) -> str:
+    """One HTTP API request (chat, investigate, Kubernaut session): request, state and answer."""
+    return f"{PREFIX}:session:{session_id}"
+
+
+def session_events_key(session_id: str) -> str:
+    """The stream of a session's progress events (SSE), in the order the worker published them."""
+    return f"{PREFIX}:session:{session_id}:events"

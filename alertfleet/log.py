@@ -54,6 +54,7 @@ def secrets_of(settings: Settings) -> list[str | None]:
     values: list[str | None] = [
         s.get_secret_value() if s else None for s in (settings.slack_bot_token, settings.ingest_token)
     ]
+    values.extend(settings.api_token_values())
     for name, value in os.environ.items():
         if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
             values.append(value)

@@ -19,13 +19,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alertfleet.config_watch import ConfigHolder, install_sighup
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.settings import Settings, get_settings
+from ingest.api_auth import startup_warning
+from ingest.api_metrics import HttpMetrics
 from ingest.deps import IngestState
 from ingest.dispatcher_process import DispatcherProcess
 from ingest.intake import Intake
 from ingest.outbox import Outbox
 from ingest.pollers import Poller, PollerRunner
 from ingest.problems import Problem, invalid_payload, problem_response
-from ingest.routes import api, health, pagerduty, webhooks
+from ingest.routes import api, health, holmes, kubernaut, pagerduty, robusta, webhooks
+from ingest.sessions import SessionGateway
 from ingest.sources import build_pollers
 
 log = structlog.get_logger("ingest")
@@ -52,12 +55,16 @@ def create_app(
         routing.start_watching()
         install_sighup(routing.request_reload)
         intake = Intake(outbox, routing)
-        app.state.ingest = IngestState(settings=settings, redis=client, intake=intake)
+        app.state.ingest = IngestState(
+            settings=settings, redis=client, intake=intake, sessions=SessionGateway(client, settings)
+        )
         dispatcher = DispatcherProcess(settings) if run_dispatcher else None
         watch = asyncio.create_task(dispatcher.watch()) if dispatcher is not None else None
         runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
         runner.start()
         await _warn_durability(client)
+        if (warning := startup_warning(settings)) is not None:
+            log.warning("api_authentication", advice=warning)
         # What exists now lives as long as the process: take it out of the cyclic GC's reach. Otherwise
         # every full collection walks all of it (~30 ms every few hundred requests under load, the p99)
         # and never finds garbage there.
@@ -88,6 +95,10 @@ def create_app(
     app.include_router(pagerduty.router)
     app.include_router(api.router)
     app.include_router(health.router)
+    for family in (holmes.router, kubernaut.router, robusta.router):
+        app.include_router(family, max_body_size=settings.max_body_bytes)
+    app.include_router(kubernaut.health_router)
+    app.add_middleware(HttpMetrics)
     _install_problem_handlers(app)
     return app
 

@@ -17,7 +17,7 @@ from workers.ratelimit import GlobalRateLimiter
 
 log = structlog.get_logger("worker")
 app = make_celery(get_settings())
-app.conf.include = ["workers.tasks"]
+app.conf.include = ["workers.tasks", "workers.chat.task"]
 
 
 @lru_cache(maxsize=1)
