@@ -12,7 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import Fleet, fleet_env, running_fleet
+from tests.conftest import SLACK_TOKEN, Fleet, fleet_env, running_fleet
+from tests.harness.processes import RedisServer
 from tests.stubs.model import ModelStub
 from tests.stubs.slack import SlackStub
 
@@ -41,10 +42,29 @@ def api_env(redis_url: str, slack: SlackStub, model: ModelStub, tmp_path: Path, 
     )
 
 
+@pytest.fixture(scope="module")
+def api_model() -> Iterator[ModelStub]:
+    """One stub model for a module's fleet (tests reset it; they never depend on another's calls)."""
+    with ModelStub(api_key="sk-test") as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def api_fleet_module(
+    redis_server: RedisServer, api_model: ModelStub, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fleet]:
+    """Starting a worker costs seconds (litellm's import): one fleet per module, on its own database."""
+    tmp_path = tmp_path_factory.mktemp("api")
+    with SlackStub(token=SLACK_TOKEN, channels=("#alerts",)) as slack:
+        env = api_env(redis_server.url.replace("/0", "/3"), slack, api_model, tmp_path)
+        with running_fleet(env, tmp_path) as fleet:
+            yield fleet
+
+
 @pytest.fixture
-def api_fleet(redis_url: str, slack_stub: SlackStub, model_stub: ModelStub, tmp_path: Path) -> Iterator[Fleet]:
-    with running_fleet(api_env(redis_url, slack_stub, model_stub, tmp_path), tmp_path) as fleet:
-        yield fleet
+def api_fleet(api_fleet_module: Fleet, api_model: ModelStub) -> Fleet:
+    api_model.reset()
+    return api_fleet_module
 
 
 @dataclass

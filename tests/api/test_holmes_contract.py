@@ -3,11 +3,13 @@ documented SSE event names in a valid order, ending with ai_answer_end."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from tests.api import seed_examples as seeds
-from tests.api.conftest import API_AUTH, SEED_MODELS, SseEvent, post_sse
+from tests.api.conftest import API_AUTH, SEED_MODELS, SseEvent, post_sse, read_sse
 from tests.conftest import Fleet
 from tests.stubs.model import ModelStub
 
@@ -117,25 +119,21 @@ def test_replay_and_resume_with_last_event_id(api_fleet: Fleet) -> None:
     session_id = response.headers["x-session-id"]
     url = f"{api_fleet.ingest_url}/api/v1/investigations/{session_id}/events"
     with httpx.stream("GET", url, headers=API_AUTH, timeout=30) as replay:
-        from tests.api.conftest import read_sse
-
         replayed = read_sse(replay)
     assert [(e.event, e.id) for e in replayed] == [(e.event, e.id) for e in events]
     with httpx.stream("GET", url, headers=API_AUTH | {"Last-Event-ID": str(events[1].id)}, timeout=30) as resumed:
-        from tests.api.conftest import read_sse
-
         rest = read_sse(resumed)
     assert [e.id for e in rest] == [e.id for e in events[2:]]
     unknown = httpx.get(f"{api_fleet.ingest_url}/api/v1/investigations/nope/events", headers=API_AUTH, timeout=10)
     assert unknown.status_code == 404
 
 
-def test_issue_chat_example(api_fleet: Fleet, model_stub: ModelStub) -> None:
+def test_issue_chat_example(api_fleet: Fleet, api_model: ModelStub) -> None:
     response = _post(api_fleet, "/api/issue_chat", seeds.ISSUE_CHAT)
     assert response.status_code == 200, response.text
     body = response.json()
     assert {"analysis", "conversation_history", "tool_calls", "follow_up_actions"} <= set(body)
-    system = model_stub.completions[0]["messages"][0]["content"]
+    system = api_model.completions[0]["messages"][0]["content"]
     assert "Pod crashed due to OOM." in system and "CrashLoopBackOff" in system
 
 
@@ -156,14 +154,12 @@ def test_workload_health_chat_example(api_fleet: Fleet) -> None:
     assert body["conversation_history"][-1]["role"] == "assistant"
 
 
-def test_response_format_answer_validates(api_fleet: Fleet, model_stub: ModelStub) -> None:
+def test_response_format_answer_validates(api_fleet: Fleet, api_model: ModelStub) -> None:
     schema = {"type": "object", "properties": {"healthy": {"type": "boolean"}, "pods": {"type": "integer"}},
               "required": ["healthy", "pods"]}
     response = _post(api_fleet, "/api/chat", seeds.CHAT | {"response_format": schema})
     assert response.status_code == 200, response.text
-    import json
-
     answer = json.loads(response.json()["analysis"])
     assert set(answer) == {"healthy", "pods"}
-    sent = model_stub.completions[-1]["response_format"]
+    sent = api_model.completions[-1]["response_format"]
     assert sent["json_schema"]["schema"] == schema

@@ -67,9 +67,10 @@ class Runner:
         return Conversation(messages, event, tools, approvals, **extra)
 
     def run(self, conversation: Conversation) -> Outcome:
-        if conversation.decisions:
-            resume_decisions(conversation, self.emit)
-        return run_conversation(conversation, str(self.session.model), self.limits, self.emit)
+        resumed = resume_decisions(conversation, self.emit) if conversation.decisions else []
+        outcome = run_conversation(conversation, str(self.session.model), self.limits, self.emit)
+        outcome.tool_runs[:0] = resumed
+        return outcome
 
 
 def _chat_answer(outcome: Outcome, body_type: type[ChatResponse] | type[WorkloadHealthChatResponse]) -> Answer:
