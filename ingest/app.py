@@ -21,6 +21,7 @@ from alertfleet.durability import durability_warnings, normalise
 from alertfleet.settings import Settings, get_settings
 from ingest.api_auth import startup_warning
 from ingest.api_metrics import HttpMetrics
+from ingest.body import BodyLimit
 from ingest.deps import IngestState
 from ingest.dispatcher_process import DispatcherProcess
 from ingest.intake import Intake
@@ -95,9 +96,9 @@ def create_app(
     app.include_router(pagerduty.router)
     app.include_router(api.router)
     app.include_router(health.router)
-    for family in (holmes.router, kubernaut.router, robusta.router):
-        app.include_router(family, max_body_size=settings.max_body_bytes)
-    app.include_router(kubernaut.health_router)
+    for family in (holmes.router, kubernaut.router, robusta.router, kubernaut.health_router):
+        app.include_router(family)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(HttpMetrics)
     _install_problem_handlers(app)
     return app

@@ -88,6 +88,8 @@ def read_sse(response: httpx.Response) -> list[SseEvent]:
     return events
 
 
-def post_sse(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[httpx.Response, list[SseEvent]]:
+def post_sse(
+    url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[httpx.Response, list[SseEvent]]:
     with httpx.stream("POST", url, json=body, headers=headers or API_AUTH, timeout=60) as response:
         return response, read_sse(response) if response.status_code == 200 else []

@@ -81,7 +81,10 @@ def test_investigate_example_answers_200_with_the_six_sections(api_fleet: Fleet,
 
 
 def test_investigate_with_custom_sections_and_results(api_fleet: Fleet) -> None:
-    body = seeds.INVESTIGATE | {"sections": {"Summary": "one line", "Fix": "commands"}, "include_tool_call_results": True}
+    body = seeds.INVESTIGATE | {
+        "sections": {"Summary": "one line", "Fix": "commands"},
+        "include_tool_call_results": True,
+    }
     answer = _post(api_fleet, "/api/investigate", body).json()
     assert list(answer["sections"]) == ["Summary", "Fix"]
     assert answer["sections"]["Summary"].startswith("Stub notes")
@@ -155,8 +158,11 @@ def test_workload_health_chat_example(api_fleet: Fleet) -> None:
 
 
 def test_response_format_answer_validates(api_fleet: Fleet, api_model: ModelStub) -> None:
-    schema = {"type": "object", "properties": {"healthy": {"type": "boolean"}, "pods": {"type": "integer"}},
-              "required": ["healthy", "pods"]}
+    schema = {
+        "type": "object",
+        "properties": {"healthy": {"type": "boolean"}, "pods": {"type": "integer"}},
+        "required": ["healthy", "pods"],
+    }
     response = _post(api_fleet, "/api/chat", seeds.CHAT | {"response_format": schema})
     assert response.status_code == 200, response.text
     answer = json.loads(response.json()["analysis"])

@@ -115,7 +115,9 @@ def test_session_is_409_until_done_and_survives_restarts(
     ingest, url = start_ingest(env, tmp_path)
     worker = start_worker(env, tmp_path)
     try:
-        assert wait_for(lambda: _status(url, session_id)["status"] == "completed", 30), ingest.output() + worker.output()
+        assert wait_for(lambda: _status(url, session_id)["status"] == "completed", 30), (
+            ingest.output() + worker.output()
+        )
         assert _result(url, session_id).status_code == 200
         worker.stop()
         ingest.stop()
