@@ -44,7 +44,29 @@ _DESCRIPTIONS = {
     503: "Redis or the queue cannot take the request now (Retry-After)",
     504: "Not finished within ALERTFLEET_API_WAIT; `session_id` names the session to poll",
 }
-SSE_CONTENT = {"text/event-stream": {"schema": {"type": "string", "description": "HolmesGPT SSE events"}}}
+SSE_EVENT_NAMES = [
+    "start_tool_calling",
+    "tool_calling_result",
+    "ai_message",
+    "token_count",
+    "approval_required",
+    "ai_answer_end",
+    "error",
+]
+SSE_CONTENT = {
+    "text/event-stream": {
+        "itemSchema": {
+            "type": "object",
+            "description": "One SSE event: `event` names it (HolmesGPT's names), `data` is its JSON payload",
+            "required": ["event", "data"],
+            "properties": {
+                "event": {"type": "string", "enum": SSE_EVENT_NAMES},
+                "data": {"type": "string", "contentMediaType": "application/json"},
+                "id": {"type": "string"},
+            },
+        },
+    }
+}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

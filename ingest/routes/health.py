@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from alertfleet.keys import DLQ
 from ingest import api_metrics, route_metrics
 from ingest import metrics as ingest_metrics
+from ingest.api_support import problems
 from ingest.deps import ingest_state
 from ingest.problems import unavailable
 
@@ -23,7 +24,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Ready to take work durably (Redis reachable)")
+@router.get("/readyz", summary="Ready to take work durably (Redis reachable)", responses=problems(503))
 async def readyz(request: Request) -> dict[str, str]:
     try:
         await cast(Any, ingest_state(request).redis).ping()
@@ -32,7 +33,12 @@ async def readyz(request: Request) -> dict[str, str]:
     return {"status": "ready"}
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
         ingest_metrics.DEAD_LETTERS.set(await cast(Any, ingest_state(request).redis).hlen(DLQ))

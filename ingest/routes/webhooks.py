@@ -36,6 +36,18 @@ class RequestOnlyRoute(APIRoute):
 
 router = APIRouter(tags=["webhooks"], route_class=RequestOnlyRoute)
 
+_ACCEPTED_SCHEMA = {
+    "type": "object",
+    "required": ["status", "investigation_ids", "action", "duplicate", "links"],
+    "properties": {
+        "status": {"type": "string"},
+        "investigation_ids": {"type": "array", "items": {"type": "string"}},
+        "action": {"type": "string"},
+        "duplicate": {"type": "boolean"},
+        "links": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 
 def _accepted(stored: Stored) -> JSONResponse:
     body: dict[str, Any] = {
@@ -58,7 +70,19 @@ async def _authorised_body(request: Request, source: str) -> bytes:
         raise
 
 
-@router.post("/api/webhooks/alertmanager", status_code=202, summary="Alertmanager webhook receiver")
+@router.post(
+    "/api/webhooks/alertmanager",
+    status_code=202,
+    summary="Alertmanager webhook receiver",
+    responses=problems(400, 401, 413, 422, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": AlertmanagerWebhook.model_json_schema()}},
+        },
+        "responses": {"202": {"description": "Stored", "content": {"application/json": {"schema": _ACCEPTED_SCHEMA}}}},
+    },
+)
 async def alertmanager_webhook(request: Request) -> JSONResponse:
     raw = await _authorised_body(request, "alertmanager")
     try:
@@ -69,17 +93,6 @@ async def alertmanager_webhook(request: Request) -> JSONResponse:
     return _accepted(await ingest_state(request).intake.alertmanager(body))
 
 
-_ACCEPTED_SCHEMA = {
-    "type": "object",
-    "required": ["status", "investigation_ids", "action", "duplicate", "links"],
-    "properties": {
-        "status": {"type": "string"},
-        "investigation_ids": {"type": "array", "items": {"type": "string"}},
-        "action": {"type": "string"},
-        "duplicate": {"type": "boolean"},
-        "links": {"type": "array", "items": {"type": "string"}},
-    },
-}
 _INVESTIGATE_OPENAPI = {
     "requestBody": {
         "required": True,
