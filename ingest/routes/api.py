@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 
 from alertfleet.keys import investigation_redis_key
 from alertfleet.state import parse_investigation, public_view
-from ingest.deps import ingest_state
 from ingest.api_support import problems
+from ingest.deps import ingest_state
 from ingest.problems import Problem, unavailable
 
 router = APIRouter(tags=["api"])

@@ -38,7 +38,9 @@ from ingest.problems import Problem
 
 router = APIRouter(tags=["holmesgpt"], dependencies=[Depends(require_api_token)])
 
-_JSON_OR_SSE: dict[int | str, dict[str, Any]] = {200: {"content": SSE_CONTENT, "description": "The answer, or SSE events with `stream: true`"}}
+_JSON_OR_SSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": SSE_CONTENT, "description": "The answer, or SSE events with `stream: true`"}
+}
 
 
 @router.post(

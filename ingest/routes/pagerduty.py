@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from alertfleet.keys import investigation_redis_key, problem_redis_key
 from alertfleet.models import Event
 from ingest import metrics
+from ingest.api_support import problems
 from ingest.body import parse_model, read_body
 from ingest.deps import IngestState, ingest_state
-from ingest.api_support import problems
 from ingest.problems import Problem, unavailable
 from integrations.pagerduty.source import (
     HANDLED_EVENTS,

@@ -16,7 +16,6 @@ from schemathesis.checks import (
 from tests.api.conftest import API_TOKEN
 from tests.conftest import Fleet
 
-
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 10  # per operation: bounded, so the whole suite stays fast
 
