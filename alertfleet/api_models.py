@@ -112,15 +112,27 @@ class InvestigationResultInput(BaseModel):
     tools: list[Any] | None = None
 
 
-class IssueChatRequest(_Request):
-    """`POST /api/issue_chat`: questions about an investigation already done."""
+class WorkloadHealthResultInput(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    analysis: str | None = None
+    tools: list[Any] | None = None
+
+
+class _FollowUpChat(_Request):
+    """What every conversation about earlier findings takes."""
 
     ask: str = Field(min_length=1)
-    investigation_result: InvestigationResultInput
-    issue_type: str
     conversation_history: History = None
     model: str | None = None
     stream: bool = False
+
+
+class IssueChatRequest(_FollowUpChat):
+    """`POST /api/issue_chat`: questions about an investigation already done."""
+
+    investigation_result: InvestigationResultInput
+    issue_type: str
     additional_system_prompt: str | None = None
 
     model_config = ConfigDict(
@@ -166,22 +178,11 @@ class WorkloadHealthRequest(_Request):
     )
 
 
-class WorkloadHealthResultInput(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    analysis: str | None = None
-    tools: list[Any] | None = None
-
-
-class WorkloadHealthChatRequest(_Request):
+class WorkloadHealthChatRequest(_FollowUpChat):
     """`POST /api/workload_health_chat`."""
 
-    ask: str = Field(min_length=1)
     workload_health_result: WorkloadHealthResultInput
     resource: dict[str, Any]
-    conversation_history: History = None
-    model: str | None = None
-    stream: bool = False
 
     model_config = ConfigDict(
         extra="ignore",

@@ -35,10 +35,6 @@ def problem_key(group_key: str) -> str:
     return _sha256(group_key)
 
 
-def request_dedup_key(body: InvestigateRequest) -> str:
-    return _sha256(_canonical(["api", body.source, body.title, body.description, body.subject, body.context]))
-
-
 def request_group_key(body: InvestigateRequest) -> str:
     return "api:" + _canonical([body.source, body.title, body.subject])
 

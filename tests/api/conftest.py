@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,16 +50,22 @@ def api_model() -> Iterator[ModelStub]:
         yield stub
 
 
+@contextmanager
+def module_fleet(redis_server: RedisServer, model: ModelStub, tmp_path: Path, db: int, config: str) -> Iterator[Fleet]:
+    """Starting a worker costs seconds (litellm's import): one fleet per module, on its own database."""
+    (tmp_path / "alertfleet.yaml").write_text(config)
+    with SlackStub(token=SLACK_TOKEN, channels=("#alerts",)) as slack:
+        env = api_env(redis_server.url.replace("/0", f"/{db}"), slack, model, tmp_path)
+        with running_fleet(env, tmp_path) as fleet:
+            yield fleet
+
+
 @pytest.fixture(scope="module")
 def api_fleet_module(
     redis_server: RedisServer, api_model: ModelStub, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fleet]:
-    """Starting a worker costs seconds (litellm's import): one fleet per module, on its own database."""
-    tmp_path = tmp_path_factory.mktemp("api")
-    with SlackStub(token=SLACK_TOKEN, channels=("#alerts",)) as slack:
-        env = api_env(redis_server.url.replace("/0", "/3"), slack, api_model, tmp_path)
-        with running_fleet(env, tmp_path) as fleet:
-            yield fleet
+    with module_fleet(redis_server, api_model, tmp_path_factory.mktemp("api"), 3, config_yaml()) as fleet:
+        yield fleet
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ import httpx
 import pytest
 
 from tests.api import seed_examples as seeds
-from tests.api.conftest import API_AUTH, api_env, config_yaml, post_sse
-from tests.conftest import SLACK_TOKEN, Fleet, running_fleet
+from tests.api.conftest import API_AUTH, config_yaml, module_fleet, post_sse
+from tests.conftest import Fleet
 from tests.harness.processes import RedisServer
 from tests.stubs.model import ModelStub, message_text
-from tests.stubs.slack import SlackStub
 from workers.chat.engine import DENIED
 
 
@@ -21,12 +20,9 @@ from workers.chat.engine import DENIED
 def approval_fleet(
     redis_server: RedisServer, api_model: ModelStub, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fleet]:
-    tmp_path = tmp_path_factory.mktemp("approval")
-    (tmp_path / "alertfleet.yaml").write_text(config_yaml(approval_tools=("get_alert_group",)))
-    with SlackStub(token=SLACK_TOKEN, channels=("#alerts",)) as slack:
-        env = api_env(redis_server.url.replace("/0", "/4"), slack, api_model, tmp_path)
-        with running_fleet(env, tmp_path) as fleet:
-            yield fleet
+    config = config_yaml(approval_tools=("get_alert_group",))
+    with module_fleet(redis_server, api_model, tmp_path_factory.mktemp("approval"), 4, config) as fleet:
+        yield fleet
 
 
 @pytest.fixture

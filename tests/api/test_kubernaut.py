@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+import redis
 
 from alertfleet.kubernaut_models import INCIDENT_EXAMPLE
 from tests.api.conftest import API_AUTH, api_env
 from tests.conftest import Fleet
-from tests.harness.processes import start_ingest, start_worker, wait_for
+from tests.harness.processes import RedisServer, start_ingest, start_worker, wait_for
 from tests.stubs.model import ModelStub
 from tests.stubs.slack import SlackStub
 
@@ -99,9 +100,11 @@ def test_health_and_ready_aliases(api_fleet: Fleet) -> None:
 
 
 def test_session_is_409_until_done_and_survives_restarts(
-    redis_url: str, slack_stub: SlackStub, model_stub: ModelStub, tmp_path: Path
+    redis_server: RedisServer, slack_stub: SlackStub, model_stub: ModelStub, tmp_path: Path
 ) -> None:
-    env = api_env(redis_url, slack_stub, model_stub, tmp_path)
+    database = redis_server.url.replace("/0", "/5")  # its own: the module's fleet keeps running on /3
+    redis.Redis.from_url(database).flushdb()
+    env = api_env(database, slack_stub, model_stub, tmp_path)
     ingest, url = start_ingest(env, tmp_path)
     try:
         session_id = _analyze(url)  # no worker yet: the session waits on queue chat
