@@ -138,8 +138,8 @@ async def answer(request: Request, session: Session, stream: bool) -> Response:
 
 def timeout_problem(session_id: str) -> Problem:
     detail = (
-        f"not finished within ALERTFLEET_API_WAIT; the session goes on: poll /api/v1/incident/session/{session_id} "
-        f"or replay /api/v1/investigations/{session_id}/events"
+        f"not finished within ALERTFLEET_API_WAIT; the session goes on: poll /api/v1/incident/session/{session_id}, "
+        f"and replay /api/v1/investigations/{session_id}/events for the answer (its ai_answer_end)"
     )
     return Problem(504, "Gateway Timeout", detail, "timeout", extra={"session_id": session_id})
 

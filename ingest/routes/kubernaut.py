@@ -31,10 +31,17 @@ async def analyze(body: IncidentRequest, request: Request) -> JSONResponse:
     return JSONResponse({"session_id": session.id}, status_code=202)
 
 
-async def _incident_session(request: Request, session_id: str) -> Session:
+async def _session(request: Request, session_id: str, *, incident: bool) -> Session:
+    """Any session's state can be polled (a chat past ALERTFLEET_API_WAIT too); only an incident has an
+    IncidentResponse."""
     session = await gateway(request).load(session_id)
-    if session is None or session.kind != "incident":
+    if session is None:
         raise Problem(404, "Not Found", f"session {session_id!r} does not exist (or has expired)", "not-found")
+    if incident and session.kind != "incident":
+        detail = (
+            f"session {session_id!r} is a {session.kind} request: replay /api/v1/investigations/{session_id}/events"
+        )
+        raise Problem(404, "Not Found", detail, "not-found")
     return session
 
 
@@ -45,7 +52,7 @@ async def _incident_session(request: Request, session_id: str) -> Session:
     summary="Poll a session (Kubernaut)",
 )
 async def session_status(session_id: str, request: Request) -> IncidentSession:
-    session = await _incident_session(request, session_id)
+    session = await _session(request, session_id, incident=False)
     return IncidentSession(status=session.status, progress=session.progress)
 
 
@@ -56,7 +63,7 @@ async def session_status(session_id: str, request: Request) -> IncidentSession:
     summary="A completed session's IncidentResponse (Kubernaut)",
 )
 async def session_result(session_id: str, request: Request) -> JSONResponse:
-    session = await _incident_session(request, session_id)
+    session = await _session(request, session_id, incident=True)
     if session.status == "failed":
         detail = str((session.error or {}).get("msg") or "the investigation failed")
         raise Problem(409, "Conflict", f"Session failed: {detail}", "conflict")

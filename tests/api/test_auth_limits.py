@@ -107,6 +107,8 @@ def test_past_api_wait_is_504_with_the_session_id(tokens: TestClient, redis_clie
     assert session is not None and session.status == "pending" and session.request["ask"] == seeds.CHAT["ask"]
     assert redis_client.ttl(session_redis_key(session_id)) > 6 * 24 * 3600, "kept ALERTFLEET_SESSION_TTL (7 days)"
     assert redis_client.llen("chat") == 1, "enqueued on queue chat"
+    polled = tokens.get(f"/api/v1/incident/session/{session_id}", headers={"X-API-Key": "key-one"})
+    assert polled.json() == {"status": "pending", "progress": "Queued for the fleet"}
 
 
 def test_holmes_investigate_body_needs_an_api_key(tokens: TestClient) -> None:

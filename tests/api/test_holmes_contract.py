@@ -169,3 +169,16 @@ def test_response_format_answer_validates(api_fleet: Fleet, api_model: ModelStub
     assert set(answer) == {"healthy", "pods"}
     sent = api_model.completions[-1]["response_format"]
     assert sent["json_schema"]["schema"] == schema
+
+
+def test_model_rate_limit_ends_the_stream_with_error_5204(api_fleet: Fleet, api_model: ModelStub) -> None:
+    api_model.fail_next(1, 429, headers={"Retry-After": "1"})
+    _response, events = post_sse(api_fleet.ingest_url + "/api/chat", seeds.CHAT | {"stream": True})
+    assert [event.event for event in events] == ["error"]
+    assert events[0].data["error_code"] == 5204 and events[0].data["success"] is False
+    assert {"description", "msg"} <= set(events[0].data)
+    api_model.fail_next(1, 429, headers={"Retry-After": "1"})
+    plain = _post(api_fleet, "/api/chat", seeds.CHAT)
+    assert plain.status_code == 429
+    assert plain.headers["content-type"] == "application/problem+json"
+    assert plain.json()["session_id"]

@@ -15,6 +15,7 @@ import redis
 from alertfleet.kubernaut_models import INCIDENT_EXAMPLE
 from tests.api.conftest import API_AUTH, api_env
 from tests.conftest import Fleet
+from tests.harness.alerts import webhook
 from tests.harness.processes import RedisServer, start_ingest, start_worker, wait_for
 from tests.stubs.model import ModelStub
 from tests.stubs.slack import SlackStub
@@ -129,3 +130,22 @@ def test_session_is_409_until_done_and_survives_restarts(
     finally:
         worker.stop()
         ingest.stop()
+
+
+def test_alertfleets_own_investigations_carry_the_verdict(api_fleet: Fleet) -> None:
+    response = httpx.post(f"{api_fleet.ingest_url}/api/webhooks/alertmanager", json=webhook(), timeout=10)
+    assert response.status_code == 202
+    url = f"{api_fleet.ingest_url}/api/v1/investigations/{response.json()['investigation_ids'][0]}"
+    assert wait_for(lambda: httpx.get(url, timeout=5).json()["status"] == "completed", 30), api_fleet.logs()
+    result = httpx.get(url, timeout=5).json()["result"]
+    assert (result["confidence"], result["investigation_outcome"], result["actionable"]) == (0.8, "actionable", True)
+
+
+def test_our_openapi_describes_kubernauts_request_as_kubernaut_does(api_fleet: Fleet) -> None:
+    ours = httpx.get(api_fleet.ingest_url + "/openapi.json", timeout=10).json()["components"]["schemas"]
+    theirs = SPEC["components"]["schemas"]
+    assert set(ours["IncidentRequest"]["required"]) == set(theirs["IncidentRequest"]["required"])
+    assert set(ours["IncidentRequest"]["properties"]) == set(theirs["IncidentRequest"]["properties"])
+    assert set(theirs["IncidentResponse"]["required"]) <= set(ours["IncidentResponse"]["required"])
+    severity = ours["IncidentRequest"]["properties"]["severity"]
+    assert severity["enum"] == theirs["Severity"]["enum"]
