@@ -134,20 +134,24 @@ def _robusta(runner: Runner) -> Answer:
 def _investigation_answer(
     analysis: str,
     sections: dict[str, str | None] | None,
-    outcome: Outcome | None,
-    tools: bool,
-    results: bool,
-    instructions: list[str],
+    outcome: Outcome | None = None,
+    *,
+    body: InvestigateRequest | WorkloadHealthRequest | None = None,
+    instructions: list[str] | None = None,
 ) -> Answer:
-    views = [run.view(with_result=results) for run in outcome.tool_runs] if outcome and tools else []
-    body = InvestigateResponse(analysis=analysis, sections=sections, tool_calls=views, instructions=instructions)
+    """HolmesGPT's investigate answer; tool calls (and their results) only when the request asked for them."""
+    instructions = instructions or []
+    shown = outcome is not None and body is not None and body.include_tool_calls
+    with_results = body is not None and body.include_tool_call_results
+    views = [run.view(with_result=with_results) for run in outcome.tool_runs] if outcome and shown else []
+    response = InvestigateResponse(analysis=analysis, sections=sections, tool_calls=views, instructions=instructions)
     data = {
         "sections": sections,
         "analysis": analysis,
         "instructions": instructions,
         "metadata": outcome.metadata if outcome else {},
     }
-    return Answer(body.model_dump(mode="json"), "ai_answer_end", data)
+    return Answer(response.model_dump(mode="json"), "ai_answer_end", data)
 
 
 def _investigate(runner: Runner) -> Answer:
@@ -156,22 +160,20 @@ def _investigate(runner: Runner) -> Answer:
     if runner.session.model is None:
         result = enrich(event)
         holmes: dict[str, str | None] = dict(result.sections.as_holmes())
-        return _investigation_answer(result.analysis, {n: holmes.get(n) for n in names}, None, False, False, [])
+        return _investigation_answer(result.analysis, {n: holmes.get(n) for n in names})
     outcome = runner.run(runner.conversation(messages, event))
     answer = outcome.answer or ""
     sections = named_sections(answer, names)
-    return _investigation_answer(answer, sections, outcome, body.include_tool_calls, body.include_tool_call_results, [])
+    return _investigation_answer(answer, sections, outcome, body=body)
 
 
 def _workload_check(runner: Runner) -> Answer:
     body = WorkloadHealthRequest.model_validate(runner.session.request)
     messages, event = prompts.workload_check_messages(body)
     if runner.session.model is None:
-        return _investigation_answer(enrich(event).analysis, None, None, False, False, body.instructions)
+        return _investigation_answer(enrich(event).analysis, None, instructions=body.instructions)
     outcome = runner.run(runner.conversation(messages, event))
-    return _investigation_answer(
-        outcome.answer or "", None, outcome, body.include_tool_calls, body.include_tool_call_results, body.instructions
-    )
+    return _investigation_answer(outcome.answer or "", None, outcome, body=body, instructions=body.instructions)
 
 
 def _incident(runner: Runner) -> Answer:
