@@ -6,18 +6,38 @@ Robusta answers for a cluster not connected to the account), else whatever the c
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from alertfleet.api_models import RobustaChatRequest, RobustaChatResponse
 from ingest.api_auth import check_api_token, presented_token, token_matches
 from ingest.api_support import COMMON_PROBLEMS, SSE_CONTENT, answer, problems, submit
 from ingest.deps import ingest_state
-from ingest.problems import Problem
+from ingest.problems import Problem, invalid_payload
 
-router = APIRouter(tags=["robusta"])
+
+class BadRequestRoute(APIRoute):
+    """Robusta answers an invalid body with 400 (FastAPI's default is 422); the problem says the same."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                invalid = invalid_payload(list(exc.errors()))
+                raise Problem(400, "Bad Request", invalid.detail, invalid.kind, extra=invalid.extra) from None
+
+        return handle
+
+
+router = APIRouter(tags=["robusta"], route_class=BadRequestRoute)
 
 _PAYLOAD_CLUSTER_FIELDS = ("cluster_name", "cluster", "cluster_id", "source")
 

@@ -50,8 +50,9 @@ def test_x_api_key_is_accepted(api_fleet: Fleet) -> None:
     assert _post(api_fleet, seeds.ROBUSTA_CHAT, {"X-API-Key": API_TOKEN}).status_code == 200
 
 
-def test_bad_body_is_400_family(api_fleet: Fleet) -> None:
+def test_bad_body_or_model_is_400(api_fleet: Fleet) -> None:
     response = _post(api_fleet, {"cluster_id": "my-cluster"})
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
     assert "ask" in response.json()["detail"]
     assert _post(api_fleet, seeds.ROBUSTA_CHAT | {"model": "nope"}).status_code == 400
