@@ -26,7 +26,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Everything the fleet reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # env_ignore_empty: `NAME=` (an .env line, a Compose `${NAME:-}`, an empty Helm value) means unset,
+    # never an empty token or URL.
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     model: str | None = Field(default=None, alias="MODEL")
