@@ -37,7 +37,7 @@ class FleetMetric:
 
 WRITES = FleetMetric(
     "alertfleet_writes",
-    "Destination writes by vendor and outcome (written, updated, skipped, retried, dead_lettered)",
+    "Destination writes by vendor and outcome (the writer's action: created, updated, ...; retried, dead_lettered)",
     "counter",
     ("vendor", "outcome"),
 )
