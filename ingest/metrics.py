@@ -15,3 +15,10 @@ DEDUPLICATED = Counter(
 )
 REJECTED = Counter("alertfleet_notifications_rejected", "Notifications refused", ["source", "reason"])
 DISPATCHED = Counter("alertfleet_events_dispatched", "Stream events turned into tasks", ["action"])
+
+# Series exist from the first scrape, at 0, for the sources ingest serves itself and its 503 reason:
+# in multiprocess mode a series nobody incremented would otherwise be missing, and absent is not 0.
+for _source in ("alertmanager", "api"):
+    for _counter in (RECEIVED, ACCEPTED, DEDUPLICATED):
+        _counter.labels(_source)
+    REJECTED.labels(_source, "unavailable")
