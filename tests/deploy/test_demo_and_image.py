@@ -56,7 +56,9 @@ def test_alertmanager_sends_to_alertfleets_webhook_with_the_ingest_token() -> No
     path = re.sub(r"^http://ingest:8080", "", hook["url"])
     assert hook["url"].startswith("http://ingest:8080/")
     assert path in create_app(pollers=[]).openapi()["paths"]
-    default_token = re.fullmatch(r"\$\{ALERTFLEET_INGEST_TOKEN:-(.+)\}", compose["x-alertfleet"]["environment"]["ALERTFLEET_INGEST_TOKEN"])
+    default_token = re.fullmatch(
+        r"\$\{ALERTFLEET_INGEST_TOKEN:-(.+)\}", compose["x-alertfleet"]["environment"]["ALERTFLEET_INGEST_TOKEN"]
+    )
     assert default_token is not None
     assert hook["http_config"]["authorization"] == {"type": "Bearer", "credentials": default_token.group(1)}
     scrape = yaml.safe_load((DEMO / "prometheus.yml").read_text())["scrape_configs"]
@@ -83,7 +85,7 @@ def test_every_entrypoint_the_image_calls_exists() -> None:
     module = re.search(r"-m\", \"([\w.]+)\"", healthcheck)
     assert module is not None and module.group(1) == "alertfleet.healthcheck"
     assert (ROOT / "alertfleet" / "healthcheck.py").is_file()
-    assert 'LITELLM_LOCAL_MODEL_COST_MAP=True' in (ROOT / "Dockerfile").read_text()
+    assert "LITELLM_LOCAL_MODEL_COST_MAP=True" in (ROOT / "Dockerfile").read_text()
     (user,) = _instruction("USER")
     assert not user.startswith(("root", "0"))
 
@@ -99,3 +101,54 @@ def test_every_entrypoint_the_image_calls_exists() -> None:
 )
 def test_healthcheck_knows_the_role_of_each_container(cmdline: list[str], expected: str | None) -> None:
     assert role(cmdline) == expected
+
+
+def _healthcheck(verb: str, **env: str) -> subprocess.CompletedProcess[str]:
+    from tests.harness.processes import base_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "alertfleet.healthcheck", verb],
+        capture_output=True,
+        text=True,
+        env=base_env(**env),
+        timeout=60,
+    )
+
+
+def test_worker_healthcheck_fails_without_its_broker(redis_url: str) -> None:
+    from tests.harness.processes import free_port
+
+    assert _healthcheck("worker", REDIS_URL=redis_url).returncode == 0
+    down = _healthcheck("worker", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert down.returncode == 1 and "worker: ConnectionError" in down.stderr
+
+
+def test_ingest_healthcheck_asks_healthz(redis_url: str, tmp_path: Path) -> None:
+    from tests.harness.processes import base_env, start_ingest
+
+    ingest, url = start_ingest(base_env(REDIS_URL=redis_url), tmp_path)
+    try:
+        port = url.rsplit(":", 1)[1]
+        assert _healthcheck("ingest", ALERTFLEET_PORT=port).returncode == 0
+    finally:
+        ingest.stop()
+    assert _healthcheck("ingest", ALERTFLEET_PORT=port).returncode == 1
+
+
+def test_readme_commands_render_the_chart() -> None:
+    import shlex
+
+    import helm_python as helm
+
+    readme = (ROOT / "README.md").read_text()
+    assert "docker compose --profile demo up" in readme
+    command = re.search(r"^(helm install .*?)(?<!\\)\n", readme, re.M | re.S)
+    assert command is not None
+    words = shlex.split(command.group(1).replace("\\\n", " "))
+    assert words[:4] == ["helm", "install", "alertfleet", "./helm/alertfleet"]
+    sets = [words[i + 1] for i, word in enumerate(words) if word == "--set"]
+    with helm.Chart.load(str(ROOT / "helm" / "alertfleet")) as chart:
+        files = chart.render(helm.parse_set_string(",".join(sets)), name="alertfleet", namespace="alerting")
+    deployment = files["alertfleet/templates/ingest-deployment.yaml"]
+    assert "image: registry.example.com/alertfleet:0.1.0" in deployment
+    assert "name: alertfleet" in deployment and '"openai/gpt-4.1-mini"' in deployment

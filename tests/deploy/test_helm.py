@@ -28,8 +28,10 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
     "bundled-redis": {
         "redis": {"enabled": True, "persistence": {"size": "2Gi"}, "maxmemory": "768mb"},
         "flower": {"enabled": True},
-        "config": {"route": {"investigate": "enrich", "destinations": ["oncall"]},
-                   "destinations": {"oncall": {"type": "slack", "channel": "#oncall"}}},
+        "config": {
+            "route": {"investigate": "enrich", "destinations": ["oncall"]},
+            "destinations": {"oncall": {"type": "slack", "channel": "#oncall"}},
+        },
         "autoscaling": {"enabled": True},
         "secrets": {"SLACK_BOT_TOKEN": "xoxb-1", "FLOWER_BASIC_AUTH": "admin:pw"},
     },
@@ -40,11 +42,17 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         "existingSecret": "alertfleet-secrets",
     },
     "ingress-monitoring-netpol": {
-        "ingest": {"ingress": {"enabled": True, "className": "nginx",
-                               "tls": [{"secretName": "af-tls", "hosts": ["alertfleet.example.com"]}]}},
+        "ingest": {
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "tls": [{"secretName": "af-tls", "hosts": ["alertfleet.example.com"]}],
+            }
+        },
         "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
         "networkPolicy": {"enabled": True, "ingestFrom": [{"namespaceSelector": {}}]},
         "flower": {"enabled": True},
+        "secrets": {"FLOWER_BASIC_AUTH": "ops:pw", "ALERTFLEET_INGEST_TOKEN": "given-token"},
     },
 }
 # Custom resources have no schema in kubernetes-validate: their required fields are checked by hand.
@@ -158,6 +166,21 @@ def test_defaults_are_safe() -> None:
     assert "ALERTFLEET_INGEST_TOKEN" in secret["data"], "API routes must need a token: one is generated"
 
 
+def test_secret_values_reach_the_secret_and_a_given_token_is_kept() -> None:
+    import base64
+
+    manifests = render(VALUE_SETS["ingress-monitoring-netpol"])
+    (secret,) = [d for d in manifests if d["kind"] == "Secret"]
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert data == {"FLOWER_BASIC_AUTH": "ops:pw", "ALERTFLEET_INGEST_TOKEN": "given-token"}
+    external = render(VALUE_SETS["external-redis-keda"])
+    assert not [d for d in external if d["kind"] == "Secret"], "existingSecret: the chart creates none"
+    (ingest,) = [c for name, c in containers(external) if name.endswith("-ingest")]
+    env = {e["name"]: e for e in ingest["env"]}
+    assert env["REDIS_URL"]["value"] == "rediss://:pw@redis.example:6380/0"  # given, so never dropped
+    assert env["SLACK_BOT_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "alertfleet-secrets"
+
+
 def test_config_is_mounted_as_a_directory_so_reloads_reach_the_pods() -> None:
     manifests = render(VALUE_SETS["bundled-redis"])
     (configmap,) = [d for d in manifests if d["kind"] == "ConfigMap"]
@@ -176,8 +199,15 @@ def test_config_is_mounted_as_a_directory_so_reloads_reach_the_pods() -> None:
     [
         ({"redis": {"enabled": False}}, "externalRedis.url or externalRedis.existingSecret"),
         ({"externalRedis": {"url": "redis://x:6379/0"}}, "set redis.enabled=false"),
-        ({"redis": {"enabled": False}, "externalRedis": {"url": "redis://x:6379/0"},
-          "autoscaling": {"keda": {"enabled": True}}}, "autoscaling.keda.address"),
+        (
+            {
+                "redis": {"enabled": False},
+                "externalRedis": {"url": "redis://x:6379/0"},
+                "autoscaling": {"keda": {"enabled": True}},
+            },
+            "autoscaling.keda.address",
+        ),
+        ({"flower": {"enabled": True}}, "secrets.FLOWER_BASIC_AUTH"),
     ],
 )
 def test_contradicting_values_are_refused_not_dropped(values: dict[str, Any], message: str) -> None:
