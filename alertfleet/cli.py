@@ -78,6 +78,7 @@ def worker(
 
     celery_app.worker_main(
         [
+            "--quiet",  # no ASCII banner on stdout: every line the worker prints is a JSON log line
             "worker",
             "-Q",
             queues,

@@ -97,6 +97,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn (celery's SecurityWarning, ...) as JSON log lines too
     for noisy in ("httpx", "httpcore", "LiteLLM", "litellm"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error", "celery"):  # their own handlers would bypass the JSON renderer

@@ -29,13 +29,13 @@ def accepted_by_pid(directory: Path) -> Counter[int]:
     return counts
 
 
-def scraped(url: str, sample: str) -> float:
+def scraped(url: str, sample: str, **labels: str) -> float:
     text = httpx.get(url + "/metrics", timeout=10).text
     return sum(
         s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name == sample and s.labels.get("source") == "alertmanager"
+        if s.name == sample and labels.items() <= s.labels.items()
     )
 
 
@@ -69,8 +69,11 @@ def test_every_uvicorn_worker_adds_to_the_same_metrics_and_logs_json(redis_url: 
         assert len([n for n in per_pid.values() if n > 0]) >= 2, f"one worker answered all {sent} requests"
         assert sum(per_pid.values()) == sent
         for _ in range(3):  # whichever worker answers the scrape, it reports the sum
-            assert scraped(url, "alertfleet_notifications_accepted_total") == sent
-            assert scraped(url, "alertfleet_notifications_received_total") == sent
+            assert scraped(url, "alertfleet_notifications_accepted_total", source="alertmanager") == sent
+            assert scraped(url, "alertfleet_notifications_received_total", source="alertmanager") == sent
+        # Each worker's dispatcher child counts in its own file: every event once, none twice.
+        assert wait_for(lambda: scraped(url, "alertfleet_events_dispatched_total") >= sent, 60, 0.5)
+        assert scraped(url, "alertfleet_events_dispatched_total", action="investigate") == sent
     finally:
         ingest.stop()
     lines = [line for line in ingest.output().splitlines() if line.strip()]
