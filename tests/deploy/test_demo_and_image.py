@@ -103,11 +103,11 @@ def test_healthcheck_knows_the_role_of_each_container(cmdline: list[str], expect
     assert role(cmdline) == expected
 
 
-def _healthcheck(verb: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _healthcheck(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     from tests.harness.processes import base_env
 
     return subprocess.run(
-        [sys.executable, "-m", "alertfleet.healthcheck", verb],
+        [sys.executable, "-m", "alertfleet.healthcheck", *args],
         capture_output=True,
         text=True,
         env=base_env(**env),
@@ -130,6 +130,7 @@ def test_ingest_healthcheck_asks_healthz(redis_url: str, tmp_path: Path) -> None
     try:
         port = url.rsplit(":", 1)[1]
         assert _healthcheck("ingest", ALERTFLEET_PORT=port).returncode == 0
+        assert _healthcheck("ingest", "--port", port).returncode == 0  # the process's own --port wins
     finally:
         ingest.stop()
     assert _healthcheck("ingest", ALERTFLEET_PORT=port).returncode == 1

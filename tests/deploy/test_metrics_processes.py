@@ -16,6 +16,9 @@ from tests.harness.processes import AlertfleetProcess, base_env, free_port, wait
 TOKEN = "ingest-token-0123456789abcdef"
 SLACK_TOKEN = "xoxb-secret-never-logged-42"
 MAX_REQUESTS = 3000
+# A "secret" equal to what uvicorn itself logs in every worker at start-up: masked there, it proves each
+# worker process runs the redaction on uvicorn's own (stdlib) lines, not only on alertfleet's.
+LOGGED_SECRET = "Waiting for application startup."
 
 
 def accepted_by_pid(directory: Path) -> Counter[int]:
@@ -46,6 +49,7 @@ def test_every_uvicorn_worker_adds_to_the_same_metrics_and_logs_json(redis_url: 
         ALERTFLEET_INGEST_TOKEN=TOKEN,
         SLACK_BOT_TOKEN=SLACK_TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        STARTUP_PHRASE_TOKEN=LOGGED_SECRET,
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -83,3 +87,10 @@ def test_every_uvicorn_worker_adds_to_the_same_metrics_and_logs_json(redis_url: 
     started = [json.loads(line)["event"] for line in lines if "Started server process" in line]
     assert len(started) == 2
     assert SLACK_TOKEN not in ingest.output() and TOKEN not in ingest.output()
+    assert LOGGED_SECRET not in ingest.output()
+    masked = [
+        line
+        for line in lines
+        if json.loads(line)["event"] == "***" and json.loads(line).get("logger") == "uvicorn.error"
+    ]
+    assert len(masked) == 2, "one masked start-up line per uvicorn worker"
