@@ -208,6 +208,8 @@ def test_config_is_mounted_as_a_directory_so_reloads_reach_the_pods() -> None:
             "autoscaling.keda.address",
         ),
         ({"flower": {"enabled": True}}, "secrets.FLOWER_BASIC_AUTH"),
+        ({"redis": {"enable": False}}, "additional properties 'enable' not allowed"),  # a typo is not ignored
+        ({"worker": {"concurrency": "many"}}, "concurrency"),
     ],
 )
 def test_contradicting_values_are_refused_not_dropped(values: dict[str, Any], message: str) -> None:
