@@ -14,6 +14,7 @@ from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 import yaml
 
@@ -21,7 +22,8 @@ from alertfleet.queue import ALL_QUEUES
 from tests.deploy.known_env import deployable_env_names
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "alertfleet"
-KUBERNETES_VERSION = "1.33.0"
+# The oldest Kubernetes Chart.yaml's kubeVersion admits, and the newest kubernetes-validate knows.
+KUBERNETES_VERSIONS = ("1.25.0", kubernetes_validate.utils.latest_version())
 
 VALUE_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -79,18 +81,19 @@ def rendered(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]
 
 @pytest.mark.parametrize("name", sorted(VALUE_SETS))
 def test_helm_lint_is_clean(name: str) -> None:
-    report = helm.lint(str(CHART), VALUE_SETS[name], strict=True, kube_version="v" + KUBERNETES_VERSION)
+    report = helm.lint(str(CHART), VALUE_SETS[name], strict=True, kube_version="v" + KUBERNETES_VERSIONS[-1])
     problems = [m for m in report["messages"] if m["severity"] >= 2] + report["errors"]
     assert problems == []
 
 
-def test_every_manifest_validates_against_kubernetes(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_manifest_validates_against_kubernetes(rendered: tuple[str, list[dict[str, Any]]], version: str) -> None:
     _, manifests = rendered
     assert manifests
     for doc in manifests:
         if (doc["apiVersion"], doc["kind"]) in CUSTOM_KINDS:
             continue
-        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_chart_env_names_are_settings_the_app_knows(rendered: tuple[str, list[dict[str, Any]]]) -> None:
