@@ -90,6 +90,25 @@ def test_every_entrypoint_the_image_calls_exists() -> None:
     assert not user.startswith(("root", "0"))
 
 
+def test_the_build_context_has_what_the_dockerfile_copies() -> None:
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    copies = [c for c in _instruction("COPY") if not c.startswith("--from")]
+    assert copies
+    for copy in copies:
+        *sources, _ = copy.split()
+        for source in sources:
+            assert (ROOT / source).exists(), source
+            assert source.rstrip("/") not in ignored, f"{source} is excluded by .dockerignore"
+    assert {"tests", ".venv", ".git", ".env"} <= ignored  # no test code, local venv, history or secrets
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    copied = {source.rstrip("/") for copy in copies for source in copy.split()[:-1]}
+    assert set(packages["packages"]) <= copied, "every package the wheel ships is copied into the build"
+
+
 @pytest.mark.parametrize(
     ("cmdline", "expected"),
     [
