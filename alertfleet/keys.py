@@ -14,6 +14,7 @@ DISPATCH_GROUP = "dispatchers"
 DLQ = f"{PREFIX}:dlq"
 ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
 SESSION_METRICS = f"{PREFIX}:metrics:sessions"  # hash: API sessions per state, fleet-wide
+FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
 
 
 def _sha256(text: str) -> str:

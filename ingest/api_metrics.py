@@ -3,17 +3,19 @@ API sessions by state (fleet-wide, counted by ingest and workers in a Redis hash
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alertfleet.keys import SESSION_METRICS
+from ingest.scrape import FLEET_REGISTRY, REDIS_ERRORS
 
 REQUESTS = Counter("alertfleet_http_requests", "HTTP requests answered", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -22,7 +24,11 @@ LATENCY = Histogram(
     ["route", "method"],
     buckets=(0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 30, 60, 120, 300),
 )
-CHAT_IN_FLIGHT = Gauge("alertfleet_chat_requests_in_flight", "API requests waiting for or streaming a session")
+CHAT_IN_FLIGHT = Gauge(
+    "alertfleet_chat_requests_in_flight",
+    "API requests waiting for or streaming a session",
+    multiprocess_mode="livesum",  # summed over the live uvicorn workers
+)
 
 
 class HttpMetrics:
@@ -75,8 +81,10 @@ class SessionStates(Collector):
 
 
 SESSION_STATES = SessionStates()
-REGISTRY.register(SESSION_STATES)
+FLEET_REGISTRY.register(SESSION_STATES)  # fleet-wide (from Redis): once per scrape, not once per process
 
 
 async def refresh(client: aioredis.Redis) -> None:
-    SESSION_STATES.update(await cast(Any, client).hgetall(SESSION_METRICS))
+    """Read the per-state counts; on a Redis error keep the last ones."""
+    with contextlib.suppress(*REDIS_ERRORS):
+        SESSION_STATES.update(await cast(Any, client).hgetall(SESSION_METRICS))
