@@ -44,8 +44,9 @@ def ingest(
     """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
     import uvicorn
 
-    os.environ["ALERTFLEET_LISTEN_HOST"] = host  # the API refuses to be open on a reachable address
-    get_settings.cache_clear()
+    from ingest.api_auth import LISTEN_HOST_ENV
+
+    os.environ[LISTEN_HOST_ENV] = host  # uvicorn's processes learn where they listen: the API's auth needs it
     from alertfleet.metrics_dir import multiprocess_metrics
 
     settings = settings_or_exit()

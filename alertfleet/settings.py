@@ -63,8 +63,6 @@ class Settings(BaseSettings):
     api_allow_unauthenticated: bool = Field(default=False, alias="ALERTFLEET_API_ALLOW_UNAUTHENTICATED")
     api_wait: float = Field(default=300.0, gt=0, alias="ALERTFLEET_API_WAIT")
     session_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_SESSION_TTL")
-    # Set by `alertfleet ingest --host`: whether the API is reachable beyond this machine.
-    listen_host: str | None = Field(default=None, alias="ALERTFLEET_LISTEN_HOST")
     cluster_name: str | None = Field(default=None, alias="CLUSTER_NAME")
 
     @field_validator("session_ttl", mode="before")

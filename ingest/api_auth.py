@@ -16,6 +16,8 @@ from alertfleet.settings import Settings
 from ingest.problems import Problem
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="alertfleet-api"'}
+# `alertfleet ingest --host` tells its uvicorn processes where they listen (not a user setting).
+LISTEN_HOST_ENV = "ALERTFLEET_LISTEN_HOST"
 
 
 def is_loopback(host: str | None) -> bool:
@@ -29,19 +31,19 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def open_without_token(settings: Settings) -> bool:
-    return settings.api_allow_unauthenticated or is_loopback(settings.listen_host)
+def open_without_token(settings: Settings, listen_host: str | None) -> bool:
+    return settings.api_allow_unauthenticated or is_loopback(listen_host)
 
 
-def startup_warning(settings: Settings) -> str | None:
+def startup_warning(settings: Settings, listen_host: str | None) -> str | None:
     """The one line start-up logs when the API has no tokens (refusing, or open on purpose)."""
     if settings.api_token_values():
         return None
-    if settings.api_allow_unauthenticated and not is_loopback(settings.listen_host):
+    if settings.api_allow_unauthenticated and not is_loopback(listen_host):
         return "ALERTFLEET_API_ALLOW_UNAUTHENTICATED=true: the HTTP API answers anyone who can reach it"
-    if not open_without_token(settings):
+    if not open_without_token(settings, listen_host):
         return (
-            f"no ALERTFLEET_API_TOKENS and ingest listens on {settings.listen_host or 'a non-loopback address'}: "
+            f"no ALERTFLEET_API_TOKENS and ingest listens on {listen_host or 'a non-loopback address'}: "
             "the HTTP API (chat, investigate, sessions) answers 401 until tokens are set "
             "(or ALERTFLEET_API_ALLOW_UNAUTHENTICATED=true)"
         )
@@ -65,11 +67,11 @@ def unauthorized(detail: str) -> Problem:
     return Problem(401, "Unauthorized", detail, "unauthorized", headers=_CHALLENGE)
 
 
-def check_api_token(settings: Settings, headers: Headers) -> None:
+def check_api_token(settings: Settings, listen_host: str | None, headers: Headers) -> None:
     """Raise a 401 Problem unless the request may use the API."""
     tokens = settings.api_token_values()
     if not tokens:
-        if open_without_token(settings):
+        if open_without_token(settings, listen_host):
             return
         raise unauthorized(
             "the HTTP API is closed: ingest listens on a non-loopback address and ALERTFLEET_API_TOKENS is not set"

@@ -91,7 +91,8 @@ def gateway(request: Request) -> SessionGateway:
 
 async def require_api_token(request: Request) -> None:
     """A route dependency: runs before the body is validated, so a stranger learns nothing about it."""
-    check_api_token(ingest_state(request).settings, request.headers)
+    state = ingest_state(request)
+    check_api_token(state.settings, state.listen_host, request.headers)
 
 
 def resolve_model(request: Request, requested: str | None, *, required: bool) -> tuple[str | None, str | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
@@ -19,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alertfleet.config_watch import ConfigHolder, install_sighup
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.settings import Settings, get_settings
-from ingest.api_auth import startup_warning
+from ingest.api_auth import LISTEN_HOST_ENV, startup_warning
 from ingest.api_metrics import HttpMetrics
 from ingest.body import BodyLimit
 from ingest.deps import IngestState
@@ -43,9 +44,14 @@ def _redis(settings: Settings) -> aioredis.Redis:
 
 
 def create_app(
-    settings: Settings | None = None, *, run_dispatcher: bool = True, pollers: list[Poller] | None = None
+    settings: Settings | None = None,
+    *,
+    run_dispatcher: bool = True,
+    pollers: list[Poller] | None = None,
+    listen_host: str | None = None,
 ) -> FastAPI:
-    """`pollers=None` builds them from settings; tests pass their own (or [] for none)."""
+    """`pollers=None` builds them from settings; tests pass their own (or [] for none). `listen_host`
+    is where the server listens (None: unknown), which decides whether the API may go without tokens."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -57,14 +63,18 @@ def create_app(
         install_sighup(routing.request_reload)
         intake = Intake(outbox, routing)
         app.state.ingest = IngestState(
-            settings=settings, redis=client, intake=intake, sessions=SessionGateway(client, settings)
+            settings=settings,
+            redis=client,
+            intake=intake,
+            sessions=SessionGateway(client, settings),
+            listen_host=listen_host,
         )
         dispatcher = DispatcherProcess(settings) if run_dispatcher else None
         watch = asyncio.create_task(dispatcher.watch()) if dispatcher is not None else None
         runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
         runner.start()
         await _warn_durability(client)
-        if (warning := startup_warning(settings)) is not None:
+        if (warning := startup_warning(settings, listen_host)) is not None:
             log.warning("api_authentication", advice=warning)
         # What exists now lives as long as the process: take it out of the cyclic GC's reach. Otherwise
         # every full collection walks all of it (~30 ms every few hundred requests under load, the p99)
@@ -111,7 +121,7 @@ def serve_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings)
-    return create_app(settings)
+    return create_app(settings, listen_host=os.environ.get(LISTEN_HOST_ENV))
 
 
 async def _warn_durability(client: aioredis.Redis) -> None:

@@ -22,6 +22,7 @@ class IngestState:
     redis: aioredis.Redis
     intake: Intake
     sessions: SessionGateway | None = None  # the HTTP API's sessions (chat, investigate, Kubernaut, Robusta)
+    listen_host: str | None = None  # None: unknown, so the API counts as reachable from elsewhere
 
     @property
     def max_body_bytes(self) -> int:

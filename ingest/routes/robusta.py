@@ -44,13 +44,14 @@ _PAYLOAD_CLUSTER_FIELDS = ("cluster_name", "cluster", "cluster_id", "source")
 
 async def _robusta_auth(request: Request) -> None:
     """401 for a missing or unknown key; 403 for the webhook token, which is a key without API permission."""
-    settings = ingest_state(request).settings
+    state = ingest_state(request)
+    settings = state.settings
     ingest_token = settings.ingest_token.get_secret_value() if settings.ingest_token else None
     presented = presented_token(request.headers)
     known_elsewhere = presented and ingest_token and token_matches(presented, [ingest_token])
     if known_elsewhere and not token_matches(str(presented), settings.api_token_values()):
         raise Problem(403, "Forbidden", "this key may send webhooks, not use the Holmes API", "forbidden")
-    check_api_token(settings, request.headers)
+    check_api_token(settings, state.listen_host, request.headers)
 
 
 def _payload_cluster(payload: dict[str, Any] | None) -> str | None:

@@ -148,7 +148,7 @@ async def investigate(request: Request) -> Response:
             state.check_token(request.headers.get("authorization"))
             webhook = validate_object(value, AlertmanagerWebhook)
             return _accepted(await state.intake.alertmanager(webhook))
-        check_api_token(state.settings, request.headers)
+        check_api_token(state.settings, state.listen_host, request.headers)
         holmes = validate_object(value, InvestigateRequest)
     except Problem as problem:
         metrics.REJECTED.labels("api", problem.kind).inc()

@@ -19,15 +19,15 @@ from tests.harness.alerts import webhook
 INGEST = "webhook-token-0123456789"
 
 
-def _client(redis_url: str, **env: object) -> TestClient:
+def _client(redis_url: str, listen_host: str, **env: object) -> TestClient:
     settings = Settings(REDIS_URL=redis_url, MODEL="openai/stub-model", ALERTFLEET_INGEST_TOKEN=INGEST, **env)  # type: ignore[call-arg]
-    return TestClient(create_app(settings, run_dispatcher=False, pollers=[]))
+    return TestClient(create_app(settings, run_dispatcher=False, pollers=[], listen_host=listen_host))
 
 
 @pytest.fixture
 def exposed(redis_url: str) -> Iterator[TestClient]:
     """Listening on every interface with no API tokens: the API must refuse."""
-    with _client(redis_url, ALERTFLEET_LISTEN_HOST="0.0.0.0") as client:
+    with _client(redis_url, "0.0.0.0") as client:
         yield client
 
 
@@ -35,7 +35,7 @@ def exposed(redis_url: str) -> Iterator[TestClient]:
 def tokens(redis_url: str) -> Iterator[TestClient]:
     with _client(
         redis_url,
-        ALERTFLEET_LISTEN_HOST="0.0.0.0",
+        "0.0.0.0",
         ALERTFLEET_API_TOKENS="key-one, key-two",
         ALERTFLEET_API_WAIT="0.5",
         CLUSTER_NAME="prod",
@@ -67,19 +67,19 @@ def test_webhooks_keep_the_ingest_token(exposed: TestClient) -> None:
 
 
 def test_loopback_or_explicit_opt_in_opens_the_api(redis_url: str) -> None:
-    with _client(redis_url, ALERTFLEET_LISTEN_HOST="127.0.0.1") as client:
+    with _client(redis_url, "127.0.0.1") as client:
         assert client.get("/api/model").json() == {"model_name": ["openai/stub-model"]}
-    with _client(redis_url, ALERTFLEET_LISTEN_HOST="0.0.0.0", ALERTFLEET_API_ALLOW_UNAUTHENTICATED="true") as client:
+    with _client(redis_url, "0.0.0.0", ALERTFLEET_API_ALLOW_UNAUTHENTICATED="true") as client:
         assert client.get("/api/model").status_code == 200
 
 
 def test_startup_warns_once_about_an_open_or_closed_api() -> None:
-    closed = Settings(ALERTFLEET_LISTEN_HOST="0.0.0.0")  # type: ignore[call-arg]
-    assert "answers 401" in str(startup_warning(closed))
-    opened = Settings(ALERTFLEET_LISTEN_HOST="0.0.0.0", ALERTFLEET_API_ALLOW_UNAUTHENTICATED="true")  # type: ignore[call-arg]
-    assert "ALERTFLEET_API_ALLOW_UNAUTHENTICATED" in str(startup_warning(opened))
-    assert startup_warning(Settings(ALERTFLEET_LISTEN_HOST="127.0.0.1")) is None  # type: ignore[call-arg]
-    assert startup_warning(Settings(ALERTFLEET_API_TOKENS="k1234")) is None  # type: ignore[call-arg]
+    assert "answers 401" in str(startup_warning(Settings(), "0.0.0.0"))
+    opened = Settings(ALERTFLEET_API_ALLOW_UNAUTHENTICATED="true")  # type: ignore[call-arg]
+    assert "ALERTFLEET_API_ALLOW_UNAUTHENTICATED" in str(startup_warning(opened, "0.0.0.0"))
+    assert startup_warning(Settings(), "127.0.0.1") is None
+    assert startup_warning(Settings(), "::1") is None
+    assert startup_warning(Settings(ALERTFLEET_API_TOKENS="k1234"), "0.0.0.0") is None  # type: ignore[call-arg]
 
 
 def test_bearer_or_x_api_key_any_configured_token(tokens: TestClient) -> None:
