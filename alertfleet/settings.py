@@ -226,6 +226,14 @@ class Settings(BaseSettings):
 
     # --- end of the OpsGenie / webhook block ------------------------------------------------------
 
+    @field_validator("ingest_token")
+    @classmethod
+    def _ingest_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Set but empty would accept `Authorization: Bearer ` with nothing after it: refuse, never guess.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is set but empty (unset it to turn ingest authentication off, or give a token)")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
