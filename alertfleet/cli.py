@@ -44,7 +44,10 @@ def ingest(
     """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
     import uvicorn
 
+    from ingest.auth import warn_if_open
+
     settings = settings_or_exit()
+    warn_if_open(host, settings.ingest_token.get_secret_value() if settings.ingest_token else None)
     uvicorn.run(
         "ingest.app:create_app",
         factory=True,
