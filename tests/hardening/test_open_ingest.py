@@ -29,7 +29,9 @@ def _started_output(redis_url: str, host: str, tmp_path_factory: pytest.TempPath
         proc.stop()
 
 
-def test_all_interfaces_without_token_logs_one_warning(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_all_interfaces_without_token_logs_one_warning(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     output = _started_output(redis_url, "0.0.0.0", tmp_path_factory)
     warnings = [line for line in output.splitlines() if "ingest_unauthenticated" in line]
     assert len(warnings) == 1, output
