@@ -19,6 +19,7 @@ from integrations.base import RateLimited, WriteError
 from workers.app import app, rate_limiter, redis_client
 from workers.destinations import UnknownDestination, destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters
+from workers.failures import GuardedTask
 from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
@@ -59,7 +60,7 @@ def _route(store: InvestigationStore, investigation: Investigation) -> RouteDeci
     return decision
 
 
-@app.task(name=TASK_INVESTIGATE, bind=True, max_retries=MAX_MODEL_RETRIES)
+@app.task(name=TASK_INVESTIGATE, bind=True, base=GuardedTask, fails_investigation=True, max_retries=MAX_MODEL_RETRIES)
 def investigate(self: Task, investigation_id: str) -> str:
     store = _store()
     investigation = store.load(investigation_id)
@@ -120,14 +121,14 @@ def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> N
         fan_out(updated)
 
 
-@app.task(name=TASK_ATTACH)
-def attach(investigation_id: str, event_json: str) -> None:
+@app.task(name=TASK_ATTACH, bind=True, base=GuardedTask)
+def attach(self: Task, investigation_id: str, event_json: str) -> None:
     """More alerts joined a problem already under investigation: refresh, do not re-investigate."""
     _update_event(investigation_id, event_json, resolve=False)
 
 
-@app.task(name=TASK_RESOLVE)
-def resolve(investigation_id: str, event_json: str) -> None:
+@app.task(name=TASK_RESOLVE, bind=True, base=GuardedTask)
+def resolve(self: Task, investigation_id: str, event_json: str) -> None:
     """The problem resolved: mark it, and update what was already written."""
     _update_event(investigation_id, event_json, resolve=True)
 
@@ -144,7 +145,7 @@ def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> 
     log.error("dead_lettered", task=task.name, reason=reason, letter_id=letter.id)
 
 
-@app.task(name=TASK_WRITE, bind=True, max_retries=None)
+@app.task(name=TASK_WRITE, bind=True, base=GuardedTask, max_retries=None)
 def write(
     self: Task,
     investigation_id: str,
