@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     problem_window: int = Field(default=24 * 3600, ge=60, alias="ALERTFLEET_PROBLEM_WINDOW")
     # How long a delivered notification is remembered, so Alertmanager's re-sends are absorbed.
     dedup_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_DEDUP_TTL")
+    # Storm memory: a problem keeps at most this many alerts (firing and newest first), the rest counted.
+    max_alerts_per_problem: int = Field(default=200, ge=1, le=100_000, alias="ALERTFLEET_MAX_ALERTS_PER_PROBLEM")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="ALERTFLEET_MAX_BODY_BYTES")
     log_level: str = Field(default="INFO", alias="ALERTFLEET_LOG_LEVEL")
     # Delivery: global per-vendor limits ("slack=1/second,pagerduty=60/minute"), retry horizon, leases.

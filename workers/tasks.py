@@ -10,7 +10,7 @@ import structlog
 from celery import Task
 
 from alertfleet.keys import lock_key
-from alertfleet.models import Event, Investigation, RouteDecision
+from alertfleet.models import Event, Investigation, RouteDecision, alert_key, cap_alerts
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
@@ -98,11 +98,16 @@ def investigate(self: Task, investigation_id: str) -> str:
 
 
 def _merge(old: Event, new: Event) -> Event:
-    """Alerts of both notifications, the newer status of each alert winning."""
-    alerts = {alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in old.alerts}
-    alerts.update({alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in new.alerts})
+    """Alerts of both notifications, the newer status of each alert winning, at most
+    ALERTFLEET_MAX_ALERTS_PER_PROBLEM of them (firing and newest first; the rest are counted)."""
+    alerts = {alert_key(alert): alert for alert in old.alerts}
+    for alert in new.alerts:
+        alerts.pop(alert_key(alert), None)  # re-inserted last: the newest notification's alerts win ties
+        alerts[alert_key(alert)] = alert
+    kept, omitted = cap_alerts(list(alerts.values()), get_settings().max_alerts_per_problem)
     writeback = list(dict.fromkeys([*old.writeback, *new.writeback]))
-    return old.model_copy(update={"alerts": list(alerts.values()), "status": new.status, "writeback": writeback})
+    update = {"alerts": kept, "omitted_alerts": omitted, "status": new.status, "writeback": writeback}
+    return old.model_copy(update=update)
 
 
 def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> None:
