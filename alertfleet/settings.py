@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     rate_limits: str = Field(default="", alias="ALERTFLEET_RATE_LIMITS")
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
+    # Dead letters are kept until replayed or dropped, but not without bound (oldest dropped first, counted).
+    dlq_max_entries: int = Field(default=10_000, ge=1, alias="ALERTFLEET_DLQ_MAX_ENTRIES")
+    dlq_max_age: float = Field(default=14 * 86400.0, ge=1, alias="ALERTFLEET_DLQ_MAX_AGE")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
 
     # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
@@ -191,7 +194,7 @@ class Settings(BaseSettings):
             return (value.upper() if value[:1] in "pP" and len(value) == 2 else value.lower()) or None
         return value
 
-    @field_validator("opsgenie_poll_interval", "opsgenie_lookback", mode="before")
+    @field_validator("opsgenie_poll_interval", "opsgenie_lookback", "dlq_max_age", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

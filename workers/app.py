@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from celery import signals
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
+from workers.dlq import DeadLetters
 from workers.leases import LeaseKeeper
 from workers.ratelimit import GlobalRateLimiter
 
@@ -40,6 +42,8 @@ def lease_keeper() -> LeaseKeeper:
 @signals.worker_ready.connect
 def _start_reaper(**_: Any) -> None:
     lease_keeper().start_reaper()
+    with contextlib.suppress(redis.RedisError):
+        DeadLetters(redis_client()).trim()  # bounds that changed since the last failure apply now
     try:
         config = normalise(cast(Any, redis_client()).config_get("*"))
     except redis.ResponseError:

@@ -9,7 +9,7 @@ import redis.exceptions
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from alertfleet.keys import DLQ
+from alertfleet.keys import DLQ, DLQ_DROPPED
 from ingest import metrics as ingest_metrics
 from ingest import route_metrics
 from ingest.deps import ingest_state
@@ -36,6 +36,7 @@ async def readyz(request: Request) -> dict[str, str]:
 async def metrics(request: Request) -> Response:
     with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
         ingest_metrics.DEAD_LETTERS.set(await cast(Any, ingest_state(request).redis).hlen(DLQ))
+        ingest_metrics.DEAD_LETTERS_DROPPED.update(await cast(Any, ingest_state(request).redis).hgetall(DLQ_DROPPED))
     with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
         await route_metrics.refresh(ingest_state(request).redis)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
