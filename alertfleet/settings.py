@@ -225,6 +225,14 @@ class Settings(BaseSettings):
         resolve_headers(value.get_secret_value())  # syntax and ${VAR} references, checked at start-up
         return value
 
+    @field_validator("webhook_headers", "webhook_secret")
+    @classmethod
+    def _webhook_needs_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # They belong to WEBHOOK_URL alone (named webhooks have their own): without it nothing would use them.
+        if value is not None and value.get_secret_value().strip() and not info.data.get("webhook_url"):
+            raise ValueError("is set but WEBHOOK_URL is not (it applies only to WEBHOOK_URL)")
+        return value
+
     def webhook_header_map(self) -> dict[str, str]:
         """WEBHOOK_HEADERS parsed, with `${VAR}` references expanded from the environment."""
         return resolve_headers(self.webhook_headers.get_secret_value() if self.webhook_headers else None)

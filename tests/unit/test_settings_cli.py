@@ -20,6 +20,8 @@ from tests.harness.processes import base_env
         ({"ALERTFLEET_CONFIG": "/nonexistent/alertfleet.yaml"}, "ALERTFLEET_CONFIG"),
         ({"ALERTFLEET_INGEST_TOKEN": ""}, "ALERTFLEET_INGEST_TOKEN"),
         ({"ALERTFLEET_INGEST_TOKEN": "   "}, "ALERTFLEET_INGEST_TOKEN"),
+        ({"WEBHOOK_HEADERS": "Authorization: Bearer x"}, "WEBHOOK_HEADERS"),
+        ({"WEBHOOK_SECRET": "signing-key"}, "WEBHOOK_SECRET"),
     ],
 )
 def test_bad_setting_is_one_line(env: dict[str, str], name: str) -> None:
