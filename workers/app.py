@@ -57,6 +57,16 @@ def _start_child_reaper(**_: Any) -> None:
     lease_keeper().start_reaper()
 
 
+@signals.task_received.connect
+def _hold_lease_on_receipt(request: Any = None, **_: Any) -> None:
+    """A message this worker took but has not started (prefetched, or waiting for its countdown) is its
+    work too: leased from receipt, a kill -9 before it starts cannot strand it until the visibility timeout."""
+    if request is None:
+        return
+    queue = str((request.delivery_info or {}).get("routing_key") or "")
+    lease_keeper().hold(request.id, request.name, list(request.args or ()), dict(request.kwargs or {}), queue)
+
+
 @signals.task_prerun.connect
 def _hold_lease(task_id: str, task: Any, args: Any = (), kwargs: Any = None, **_: Any) -> None:
     queue = str((task.request.delivery_info or {}).get("routing_key") or "")

@@ -73,6 +73,10 @@ class LeaseKeeper:
             deadline = time.time() + self.lease_seconds
             # XX: never resurrect a lease that was released or reaped meanwhile.
             self.client.zadd(DEADLINES, dict.fromkeys(running, deadline), xx=True)
+            # A lease taken at receipt here may be released by a pool child that ran the task: forget it.
+            scores = self.client.zmscore(DEADLINES, running)
+            with self._lock:
+                self._running.difference_update(t for t, score in zip(running, scores, strict=True) if score is None)
 
     def reap(self) -> int:
         """Re-drive every task whose lease lapsed; ZREM decides which reaper wins each one."""
