@@ -63,16 +63,19 @@ def _hold_lease_on_receipt(request: Any = None, **_: Any) -> None:
     work too: leased from receipt, a kill -9 before it starts cannot strand it until the visibility timeout."""
     if request is None:
         return
-    queue = str((request.delivery_info or {}).get("routing_key") or "")
-    lease_keeper().hold(request.id, request.name, list(request.args or ()), dict(request.kwargs or {}), queue)
+    info = request.delivery_info or {}
+    queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
+    lease_keeper().hold(request.id, request.name, list(request.args or ()), dict(request.kwargs or {}), queue, delivery)
 
 
 @signals.task_prerun.connect
 def _hold_lease(task_id: str, task: Any, args: Any = (), kwargs: Any = None, **_: Any) -> None:
-    queue = str((task.request.delivery_info or {}).get("routing_key") or "")
-    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue)
+    info = task.request.delivery_info or {}
+    queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
+    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue, delivery)
 
 
 @signals.task_postrun.connect
-def _release_lease(task_id: str, **_: Any) -> None:
-    lease_keeper().release(task_id)
+def _release_lease(task_id: str, task: Any = None, **_: Any) -> None:
+    info = (getattr(task, "request", None) and task.request.delivery_info) or {}
+    lease_keeper().release(task_id, str(info.get("delivery_tag") or ""))
