@@ -1,4 +1,4 @@
-"""The `alertfleet` command: dev, ingest, worker, investigate, dlq."""
+"""The `alertfleet` command: dev, ingest, worker, flower, investigate, dlq, config."""
 
 from __future__ import annotations
 
@@ -44,23 +44,26 @@ def ingest(
     """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
     import uvicorn
 
+    from alertfleet.metrics_dir import multiprocess_metrics
     from ingest.auth import warn_if_open
 
     settings = settings_or_exit()
     warn_if_open(host, settings.ingest_token.get_secret_value() if settings.ingest_token else None)
-    uvicorn.run(
-        "ingest.app:create_app",
-        factory=True,
-        host=host,
-        port=port or settings.port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        limit_concurrency=4096,
-        timeout_graceful_shutdown=10,
-    )
+    with multiprocess_metrics():  # every uvicorn worker and dispatcher adds to the same /metrics
+        uvicorn.run(
+            "ingest.app:serve_app",
+            factory=True,
+            host=host,
+            port=port or settings.port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_config=None,  # uvicorn's own handlers would print plain text; ours print JSON
+            log_level=settings.log_level.lower(),
+            limit_concurrency=4096,
+            timeout_graceful_shutdown=10,
+        )
 
 
 @app.command()
@@ -77,6 +80,7 @@ def worker(
 
     celery_app.worker_main(
         [
+            "--quiet",  # no ASCII banner on stdout: every line the worker prints is a JSON log line
             "worker",
             "-Q",
             queues,
@@ -170,6 +174,9 @@ def _register_subcommands() -> None:
     from alertfleet.cli_config import config_app
 
     app.add_typer(config_app, name="config")
+    from alertfleet.cli_flower import flower
+
+    app.command(name="flower")(flower)
 
 
 _register_subcommands()

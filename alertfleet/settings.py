@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from alertfleet.headers import resolve_headers
 
+_BLANK_INGEST_AUTH = "is set but empty (unset it to turn ingest authentication off, or give a token)"
 _LIMIT = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
 
 
@@ -26,7 +28,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Everything the fleet reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # env_ignore_empty: `NAME=` (an .env line, a Compose `${NAME:-}`, an empty Helm value) means unset,
+    # never an empty token or URL.
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     model: str | None = Field(default=None, alias="MODEL")
@@ -58,6 +62,8 @@ class Settings(BaseSettings):
     dlq_max_entries: int = Field(default=10_000, ge=1, alias="ALERTFLEET_DLQ_MAX_ENTRIES")
     dlq_max_age: float = Field(default=14 * 86400.0, ge=1, alias="ALERTFLEET_DLQ_MAX_AGE")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+    # `alertfleet flower`: user:password pairs, comma-separated (Flower reads the variable itself).
+    flower_basic_auth: SecretStr | None = Field(default=None, alias="FLOWER_BASIC_AUTH")
 
     # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
     pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
@@ -244,7 +250,7 @@ class Settings(BaseSettings):
     def _ingest_token(cls, value: SecretStr | None) -> SecretStr | None:
         # Set but empty would accept `Authorization: Bearer ` with nothing after it: refuse, never guess.
         if value is not None and not value.get_secret_value().strip():
-            raise ValueError("is set but empty (unset it to turn ingest authentication off, or give a token)")
+            raise ValueError(_BLANK_INGEST_AUTH)
         return value
 
     @field_validator("redis_url")
@@ -296,6 +302,17 @@ class Settings(BaseSettings):
         overrides.setdefault("opsgenie", f"{self.opsgenie_rate_limit}/minute")
         return overrides
 
+    @field_validator("flower_basic_auth")
+    @classmethod
+    def _basic_auth(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for pair in value.get_secret_value().split(","):
+            user, sep, password = pair.partition(":")
+            if not sep or not user.strip() or not password:
+                raise ValueError("must be user:password (several separated by commas)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -339,6 +356,11 @@ def _env_name(field: str) -> str:
 
 def load_settings() -> Settings:
     """Read and validate the environment; raise SettingsError with one line per bad variable."""
+    # `NAME=` means unset for every other variable; an empty ingest token is refused instead, because
+    # "no authentication" must never be what a blank secret silently turns into.
+    token = os.environ.get("ALERTFLEET_INGEST_TOKEN")
+    if token is not None and not token.strip():
+        raise SettingsError([f"invalid setting ALERTFLEET_INGEST_TOKEN: {_BLANK_INGEST_AUTH}"])
     try:
         return Settings()
     except ValidationError as exc:

@@ -1,13 +1,12 @@
-"""Ingest counters exposed on /metrics."""
+"""Ingest counters exposed on /metrics.
+
+Per process; with `ingest --workers N` prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR,
+set by the CLI) adds every uvicorn worker's and dispatcher's values up at scrape time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
-
-from prometheus_client import REGISTRY, Counter, Gauge
-from prometheus_client.core import CounterMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import Counter
 
 RECEIVED = Counter("alertfleet_notifications_received", "Notifications received by ingest", ["source"])
 ACCEPTED = Counter("alertfleet_notifications_accepted", "Notifications durably stored", ["source"])
@@ -16,32 +15,10 @@ DEDUPLICATED = Counter(
 )
 REJECTED = Counter("alertfleet_notifications_rejected", "Notifications refused", ["source", "reason"])
 DISPATCHED = Counter("alertfleet_events_dispatched", "Stream events turned into tasks", ["action"])
-DEAD_LETTERS = Gauge("alertfleet_dead_letters", "Failed tasks waiting in the dead letters (alertfleet dlq list)")
 
-
-class DroppedDeadLetters(Collector):
-    """Dead letters dropped over ALERTFLEET_DLQ_MAX_ENTRIES / _MAX_AGE, counted by workers in Redis (fleet-wide)."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, float] = {}
-
-    def update(self, raw: Mapping[Any, Any]) -> None:
-        counts = {}
-        for reason, value in raw.items():
-            try:
-                counts[reason.decode() if isinstance(reason, bytes) else str(reason)] = float(value)
-            except (TypeError, ValueError):
-                continue
-        self._counts = counts
-
-    def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(
-            "alertfleet_dead_letters_dropped", "Dead letters dropped by their bounds (fleet-wide)", labels=["reason"]
-        )
-        for reason in ("age", "count"):
-            family.add_metric([reason], self._counts.get(reason, 0.0))
-        yield family
-
-
-DEAD_LETTERS_DROPPED = DroppedDeadLetters()
-REGISTRY.register(DEAD_LETTERS_DROPPED)
+# Series exist from the first scrape, at 0, for the sources ingest serves itself and its 503 reason:
+# in multiprocess mode a series nobody incremented would otherwise be missing, and absent is not 0.
+for _source in ("alertmanager", "api"):
+    for _counter in (RECEIVED, ACCEPTED, DEDUPLICATED):
+        _counter.labels(_source)
+    REJECTED.labels(_source, "unavailable")
