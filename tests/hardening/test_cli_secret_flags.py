@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from alertfleet import log
@@ -23,8 +25,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PAGERDUTY_MODE", "read-only")
     get_settings.cache_clear()
+    handlers, level = logging.root.handlers[:], logging.root.level
     yield
     get_settings.cache_clear()
+    # The commands configured logging onto CliRunner's streams, closed now: give later tests the defaults back.
+    structlog.reset_defaults()
+    logging.root.handlers[:], logging.root.level = handlers, level
 
 
 def _masked(value: str) -> bool:
