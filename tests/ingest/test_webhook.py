@@ -10,12 +10,13 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from alertfleet.keys import EVENTS_STREAM, session_redis_key
+from alertfleet.keys import session_redis_key
 from alertfleet.sessions import parse_session
 from alertfleet.settings import Settings
 from ingest.app import create_app
 from tests.harness.alerts import webhook
 from tests.harness.processes import free_port
+from tests.harness.stream import stream_entries
 
 TOKEN = "s3cret-ingest-token"
 URL = "/api/webhooks/alertmanager"
@@ -35,8 +36,7 @@ def client(redis_url: str) -> Iterator[TestClient]:
 
 
 def _stream(redis_client: redis.Redis) -> list[dict[str, str]]:
-    entries = redis_client.xrange(EVENTS_STREAM)
-    return [{k.decode(): v.decode() for k, v in fields.items()} for _id, fields in entries]
+    return stream_entries(redis_client)
 
 
 def _assert_problem(response: object, status: int) -> dict[str, object]:
