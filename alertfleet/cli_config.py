@@ -75,6 +75,7 @@ def describe_route(route: Route) -> str:
         parts.append(f"model={route.model}")
         parts += [f"max_steps={route.max_steps}"] if route.max_steps else []
         parts += [f"timeout={route.timeout:g}s"] if route.timeout else []
+        parts += [f"toolsets=[{', '.join(route.toolsets)}]"] if route.toolsets is not None else []
     if route.investigate != "skip":
         parts.append(f"destinations=[{', '.join(route.destinations)}]")
     if route.group_by is not None:

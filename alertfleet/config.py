@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,15 @@ from alertfleet.config_file import (
 from alertfleet.matchers import Matcher, legacy_matchers, parse_matchers
 from alertfleet.models import InvestigateMode
 from alertfleet.settings import Settings
+from alertfleet.toolset_config import (
+    McpServerSpec,
+    ToolsetsSpec,
+    effective_toolsets,
+    mcp_secret_names,
+    mcp_server_problems,
+    route_toolset_problems,
+    unconfigured_route_toolsets,
+)
 
 __all__ = [
     "GROUP_BY_ALL",
@@ -81,6 +90,7 @@ class Route:
     destinations: tuple[str, ...]
     group_by: tuple[str, ...] | None
     routes: tuple[Route, ...] = ()
+    toolsets: tuple[str, ...] | None = None  # None: every enabled toolset
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, Route]]:
         """Depth-first, parents before children (Alertmanager's Route.Walk order)."""
@@ -95,6 +105,8 @@ class RoutingConfig:
     destinations: Mapping[str, DestinationSpec]
     source: str
     digest: str
+    toolsets: ToolsetsSpec = field(default_factory=ToolsetsSpec)
+    mcp_servers: Mapping[str, McpServerSpec] = field(default_factory=dict)
 
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
@@ -103,6 +115,7 @@ class RoutingConfig:
         for destination in self.destinations.values():
             if isinstance(destination, WebhookDestination):
                 names += [ref for value in destination.headers.values() for ref in ENV_REF.findall(value)]
+        names += mcp_secret_names(self.mcp_servers)
         return [env[name] for name in names if name and env.get(name)]
 
 
@@ -142,9 +155,14 @@ def parse_config(
     models = {name: (m if isinstance(m, str) else m.model) for name, m in spec.models.items()}
     root = _resolve(spec.route, "route", None, spec, models, settings, problems)
     problems += _root_problems(spec.route) + _name_problems(root) + _secret_problems(spec, settings, env)
+    problems += mcp_server_problems(spec.mcp_servers, env)
+    if not problems:
+        configured = effective_toolsets(settings, spec.toolsets, spec.mcp_servers, env).configured()
+        problems += unconfigured_route_toolsets([(r.path, r.toolsets) for _d, r in root.walk()], configured)
     if problems:
         raise ConfigError(problems, source)
-    return RoutingConfig(root, dict(spec.destinations), source, hashlib.sha256(text.encode()).hexdigest())
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return RoutingConfig(root, dict(spec.destinations), source, digest, spec.toolsets, dict(spec.mcp_servers))
 
 
 def default_config(settings: Settings) -> RoutingConfig:
@@ -199,6 +217,11 @@ def _resolve(
                 problems.append(f"{path}.destinations[{index}]: unknown destination {name!r}")
     else:
         destinations = parent.destinations if parent else ()
+    if spec.toolsets is not None:
+        problems += route_toolset_problems(path, spec.toolsets, file.mcp_servers)
+        toolsets: tuple[str, ...] | None = tuple(spec.toolsets)
+    else:
+        toolsets = parent.toolsets if parent else None
     route = Route(
         path=path,
         name=spec.name or path,
@@ -210,6 +233,7 @@ def _resolve(
         timeout=spec.timeout if spec.timeout is not None else (parent.timeout if parent else None),
         destinations=destinations,
         group_by=tuple(spec.group_by) if spec.group_by is not None else (parent.group_by if parent else None),
+        toolsets=toolsets,
     )
     children = tuple(
         _resolve(child, f"{path}.routes[{index}]", route, file, models, settings, problems)

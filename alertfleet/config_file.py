@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from alertfleet.matchers import MatcherError, parse_matchers
 from alertfleet.models import InvestigateMode
+from alertfleet.toolset_config import McpServerSpec, ToolsetsSpec
 
 DESTINATION_TYPES = ("slack", "pagerduty", "opsgenie", "webhook")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
@@ -115,6 +116,7 @@ class RouteSpec(_Strict):
     timeout: float | None = Field(default=None, gt=0)
     destinations: list[str] | None = None
     group_by: list[str] | None = None
+    toolsets: list[str] | None = None  # the toolsets this route's investigations may use (inherited)
     routes: list[RouteSpec] = Field(default_factory=list)
 
     @field_validator("timeout", mode="before")
@@ -126,4 +128,6 @@ class RouteSpec(_Strict):
 class ConfigFile(_Strict):
     models: dict[str, str | ModelSpec] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
+    toolsets: ToolsetsSpec = Field(default_factory=ToolsetsSpec)
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
     route: RouteSpec
