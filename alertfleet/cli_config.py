@@ -83,6 +83,22 @@ def describe_route(route: Route) -> str:
     return "  ".join(parts)
 
 
+def describe_toolsets(config: RoutingConfig) -> list[str]:
+    """The toolsets the settings turn on (file over environment), without contacting anything."""
+    from alertfleet.toolset_config import effective_toolsets
+
+    effective = effective_toolsets(get_settings(), config.toolsets, config.mcp_servers)
+    lines = []
+    for name in effective.configured():
+        server = effective.mcp_servers.get(name)
+        if server is not None:
+            allowed = f", tools {', '.join(server.tools)}" if server.tools is not None else ""
+            lines.append(f"{name} (MCP {server.url}{allowed}, timeout {server.timeout:g}s)")
+        else:
+            lines.append(f"{name} (from the {effective.origin.get(name, 'file')})")
+    return lines or ["(none)"]
+
+
 @config_app.command("check")
 def check(
     file: Path | None = typer.Argument(None, help="The YAML file (default ALERTFLEET_CONFIG)."),
@@ -95,6 +111,9 @@ def check(
         typer.echo(f"  {describe_destination(name, destination)}")
     if not config.destinations:
         typer.echo("  (none)")
+    typer.echo("toolsets:")
+    for line in describe_toolsets(config):
+        typer.echo(f"  {line}")
     typer.echo("routes:")
     for depth, route in config.route.walk():
         typer.echo("  " * (depth + 1) + describe_route(route))

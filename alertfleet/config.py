@@ -156,9 +156,8 @@ def parse_config(
     root = _resolve(spec.route, "route", None, spec, models, settings, problems)
     problems += _root_problems(spec.route) + _name_problems(root) + _secret_problems(spec, settings, env)
     problems += mcp_server_problems(spec.mcp_servers, env)
-    if not problems:
-        configured = effective_toolsets(settings, spec.toolsets, spec.mcp_servers, env).configured()
-        problems += unconfigured_route_toolsets([(r.path, r.toolsets) for _d, r in root.walk()], configured)
+    configured = effective_toolsets(settings, spec.toolsets, spec.mcp_servers, env).configured()
+    problems += unconfigured_route_toolsets([(r.path, r.toolsets) for _d, r in root.walk()], configured)
     if problems:
         raise ConfigError(problems, source)
     digest = hashlib.sha256(text.encode()).hexdigest()
