@@ -261,7 +261,7 @@ class ModelStub(StubServer):
         }
 
 
-ToolStep = list[tuple[str, dict[str, Any]]]
+ToolStep = list[tuple[str, dict[str, Any] | str]]
 
 
 class ScriptedTools:
@@ -281,7 +281,8 @@ class ScriptedTools:
                 {
                     "id": f"call_{next(self._ids):04d}",
                     "type": "function",
-                    "function": {"name": name, "arguments": json.dumps(arguments)},
+                    # A string is sent as is (to script malformed arguments).
+                    "function": {"name": name, "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)},
                 }
                 for name, arguments in self.steps[done]
             ]
