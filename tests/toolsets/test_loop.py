@@ -39,6 +39,8 @@ class Probe:
                 self.release.wait(60)
             elif mode == "huge":
                 return "\n".join(f"row {i}: " + "x" * 60 for i in range(20_000))
+            elif mode == "nap":
+                time.sleep(0.05)
             elif mode == "boom":
                 raise RuntimeError("backend said no")
             return f"done {arguments.get('id')}"
@@ -120,7 +122,7 @@ def test_the_cap_follows_the_models_context_window() -> None:
 def test_durations_are_recorded(model_stub: ModelStub, monkeypatch: pytest.MonkeyPatch) -> None:
     use_model_stub(monkeypatch, model_stub)
     started = time.monotonic()
-    result, _ = investigate(model_stub, _toolbox(Probe()), [[("probe", {"id": 1})]])
+    result, _ = investigate(model_stub, _toolbox(Probe()), [[("probe", {"mode": "nap", "id": 1})]])
     [call] = result.tool_calls
-    assert 0 < call.duration <= time.monotonic() - started
-    assert call.arguments == {"id": 1} and call.tool_name == "probe"
+    assert 0.05 <= call.duration <= time.monotonic() - started
+    assert call.arguments == {"mode": "nap", "id": 1} and call.tool_name == "probe"

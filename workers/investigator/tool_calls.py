@@ -91,7 +91,7 @@ def run_one(call: ToolCall, tool: Tool | None, event: Event, limits: ToolRunLimi
         arguments=arguments,
         result=content[:EXCERPT_CHARS],
         error=error,
-        duration=round(time.monotonic() - started, 3),
+        duration=round(time.monotonic() - started, 4),
         result_chars=len(content),
     )
     return content, record
