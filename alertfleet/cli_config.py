@@ -96,7 +96,7 @@ def describe_toolsets(config: RoutingConfig) -> list[str]:
             lines.append(f"{name} (MCP {server.url}{allowed}, timeout {server.timeout:g}s)")
         else:
             lines.append(f"{name} (from the {effective.origin.get(name, 'file')})")
-    return lines or ["(none)"]
+    return lines
 
 
 @config_app.command("check")
@@ -111,9 +111,11 @@ def check(
         typer.echo(f"  {describe_destination(name, destination)}")
     if not config.destinations:
         typer.echo("  (none)")
-    typer.echo("toolsets:")
-    for line in describe_toolsets(config):
-        typer.echo(f"  {line}")
+    toolsets = describe_toolsets(config)
+    if toolsets:  # nothing configured: nothing to say (get_alert_group is always there)
+        typer.echo("toolsets:")
+        for line in toolsets:
+            typer.echo(f"  {line}")
     typer.echo("routes:")
     for depth, route in config.route.walk():
         typer.echo("  " * (depth + 1) + describe_route(route))
