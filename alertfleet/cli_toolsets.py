@@ -31,27 +31,28 @@ def list_toolsets(
     config = config_or_exit(settings, config_file)
     toolbox = build_toolbox(effective_toolsets(settings, config.toolsets, config.mcp_servers))
     mcp_names = set(config.mcp_servers)
-    rows = [
-        {
-            "name": toolset.name,
-            "kind": "mcp" if toolset.name in mcp_names else "builtin",
-            "enabled": toolset.enabled,
-            "reason": toolset.reason,
-            "detail": toolset.detail,
-            "origin": toolbox.effective.origin.get(toolset.name, "file" if toolset.name in mcp_names else ""),
-            "tools": [tool.name for tool in toolset.tools],
-        }
-        for toolset in toolbox.toolsets()
-    ]
+    toolsets = toolbox.toolsets()
     if as_json:
+        rows = [
+            {
+                "name": t.name,
+                "kind": "mcp" if t.name in mcp_names else "builtin",
+                "enabled": t.enabled,
+                "reason": t.reason,
+                "detail": t.detail,
+                "origin": toolbox.effective.origin.get(t.name, "file" if t.name in mcp_names else ""),
+                "tools": [tool.name for tool in t.tools],
+            }
+            for t in toolsets
+        ]
         typer.echo(json.dumps(rows, indent=1))
         return
     typer.echo(f"always: {', '.join(tool.name for tool in default_tools())}")
-    for row in rows:
-        kind = " (MCP server)" if row["kind"] == "mcp" else ""
-        if row["enabled"]:
-            origin = f", from the {row['origin']}" if row["origin"] else ""
-            typer.echo(f"{row['name']}{kind}: on — {row['detail']}{origin}")
-            typer.echo(f"  tools: {', '.join(row['tools']) or '(none)'}")
-        else:
-            typer.echo(f"{row['name']}{kind}: off — {row['reason']}")
+    for toolset in toolsets:
+        kind = " (MCP server)" if toolset.name in mcp_names else ""
+        if not toolset.enabled:
+            typer.echo(f"{toolset.name}{kind}: off — {toolset.reason}")
+            continue
+        origin = toolbox.effective.origin.get(toolset.name)
+        typer.echo(f"{toolset.name}{kind}: on — {toolset.detail}{f', from the {origin}' if origin else ''}")
+        typer.echo(f"  tools: {', '.join(tool.name for tool in toolset.tools) or '(none)'}")
