@@ -18,12 +18,14 @@ $(STAMP): pyproject.toml
 run: install
 	$(VENV)/bin/alertfleet dev
 
-# The end-to-end tests drive the real Alertmanager binary (Debian's prometheus-alertmanager).
+# The end-to-end tests drive the real Alertmanager and Prometheus binaries (Debian's prometheus-alertmanager,
+# prometheus with promtool).
 test-tools:
-	@command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || { \
+	@{ command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; } \
+	  && command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager) >/dev/null; \
-	  else echo "install prometheus-alertmanager (Debian) to run the end-to-end tests" >&2; exit 1; fi; }
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager prometheus) >/dev/null; \
+	  else echo "install prometheus-alertmanager and prometheus (Debian) to run the end-to-end tests" >&2; exit 1; fi; }
 
 lint: install
 	$(VENV)/bin/ruff check .
