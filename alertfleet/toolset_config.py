@@ -16,15 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alertfleet.headers import expand_env, resolve_headers
-from alertfleet.settings import Settings
+from alertfleet.headers import check_header_map, expand_env, resolve_headers
+from alertfleet.settings import Settings, parse_duration
 
 BUILTIN_TOOLSETS = ("prometheus", "alertmanager", "kubernetes", "skills", "http")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _SERVER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
-_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0}
 DEFAULT_MCP_TIMEOUT = 30.0
 IN_CLUSTER_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
@@ -39,21 +36,12 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def _check_headers(value: dict[str, str]) -> dict[str, str]:
-    for name, text in value.items():
-        if not _HEADER_NAME.match(name):
-            raise ValueError(f"{name!r} is not a valid header name")
-        if any(char in text for char in "\r\n"):  # never echo the value: it may be a credential
-            raise ValueError(f"header {name}: the value must not contain a line break")
-    return value
-
-
 class PrometheusSpec(_Strict):
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
 
     _url = field_validator("url")(lambda cls, v: _http_url(v))
-    _headers = field_validator("headers")(lambda cls, v: _check_headers(v))
+    _headers = field_validator("headers")(lambda cls, v: check_header_map(v))
 
 
 class AlertmanagerSpec(_Strict):
@@ -61,7 +49,7 @@ class AlertmanagerSpec(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
 
     _url = field_validator("url")(lambda cls, v: _http_url(v))
-    _headers = field_validator("headers")(lambda cls, v: _check_headers(v))
+    _headers = field_validator("headers")(lambda cls, v: check_header_map(v))
 
 
 class KubernetesSpec(_Strict):
@@ -94,15 +82,6 @@ class ToolsetsSpec(_Strict):
     http: HttpSpec | None = None
 
 
-def parse_seconds(value: Any) -> Any:
-    if isinstance(value, str):
-        found = _DURATION.match(value)
-        if found is None:
-            raise ValueError("must be seconds or a duration such as 20s, 1m")
-        return float(found.group(1)) * _UNITS[found.group(2)]
-    return value
-
-
 class McpServerSpec(_Strict):
     url: str
     transport: str = "streamable-http"  # or "sse"; a URL ending in /sse means SSE too
@@ -111,8 +90,8 @@ class McpServerSpec(_Strict):
     timeout: float = Field(default=DEFAULT_MCP_TIMEOUT, gt=0, le=600)
 
     _url = field_validator("url")(lambda cls, v: _http_url(v))
-    _headers = field_validator("headers")(lambda cls, v: _check_headers(v))
-    _timeout = field_validator("timeout", mode="before")(lambda cls, v: parse_seconds(v))
+    _headers = field_validator("headers")(lambda cls, v: check_header_map(v))
+    _timeout = field_validator("timeout", mode="before")(lambda cls, v: parse_duration(v) if isinstance(v, str) else v)
 
     @field_validator("transport")
     @classmethod

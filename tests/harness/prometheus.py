@@ -12,10 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import yaml
 
-from tests.harness.processes import free_port, wait_for
+from tests.harness.processes import free_port, http_ok, wait_for
 
 STEP = 15  # seconds between samples
 
@@ -78,10 +77,7 @@ class Prometheus:
         return self
 
     def _ready(self) -> bool:
-        try:
-            return httpx.get(self.url + "/-/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_ok(self.url + "/-/ready")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -66,7 +66,7 @@ def test_the_issue_shape_parses_and_routes_inherit_their_toolsets() -> None:
         ("mcp_servers:\n  g: {url: http://m/mcp, headers: {X-Key: '${MISSING_VAR}'}}\nroute: {}\n",
          "mcp_servers.g.headers.X-Key: environment variable MISSING_VAR is not set"),
         ("mcp_servers:\n  g: {url: ftp://m/mcp}\nroute: {}\n", "mcp_servers.g.url: must be an http:// or https:// URL"),
-        ("mcp_servers:\n  g: {url: http://m/mcp, timeout: soon}\nroute: {}\n", "mcp_servers.g.timeout: must be seconds or a duration such as 20s, 1m"),
+        ("mcp_servers:\n  g: {url: http://m/mcp, timeout: soon}\nroute: {}\n", "mcp_servers.g.timeout: must be seconds or a duration such as 90s, 90m, 24h, 7d"),
         ("route:\n  toolsets: [prometheus, grafna]\n", "route.toolsets[1]: unknown toolset 'grafna' (one of prometheus, alertmanager, kubernetes, skills, http)"),
         ("route:\n  routes:\n    - matchers: [a=b]\n      toolsets: [http]\n",
          "route.routes[0].toolsets[0]: toolset 'http' is not configured (set toolsets.http in the file or ALERTFLEET_FETCH_ALLOWED_HOSTS)"),
