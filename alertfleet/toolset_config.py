@@ -230,8 +230,12 @@ def effective_toolsets(
             chosen[name], origin[name] = in_file, "file"
         elif name in from_env:
             chosen[name], origin[name] = from_env[name], "environment"
-    if isinstance(chosen.get("kubernetes"), KubernetesSpec) and not chosen["kubernetes"].enabled:
+    kube_file = file.kubernetes
+    if kube_file is not None and not kube_file.enabled:
         chosen["kubernetes"] = None
+    elif kube_file is not None and kube_file.kubeconfig is None and kube is not None and kube.kubeconfig:
+        # `enabled: true` without a path: the same discovery as without the file (KUBECONFIG, ~/.kube/config).
+        chosen["kubernetes"] = kube_file.model_copy(update={"kubeconfig": kube.kubeconfig})
     return EffectiveToolsets(
         **chosen,
         mcp_servers=dict(mcp_servers or {}),

@@ -98,3 +98,15 @@ def test_kubeconfig_from_the_environment_turns_it_on(kubeconfig: Path, monkeypat
     effective = effective_toolsets(Settings())
     assert effective.kubernetes == KubernetesSpec(kubeconfig=str(kubeconfig))
     assert effective.origin["kubernetes"] == "environment"
+
+
+def test_enabled_in_the_file_without_a_path_finds_the_kubeconfig_like_the_environment(
+    kubeconfig: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alertfleet.toolset_config import ToolsetsSpec
+
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    chosen = effective_toolsets(Settings(), ToolsetsSpec(kubernetes=KubernetesSpec(enabled=True)))
+    assert chosen.kubernetes == KubernetesSpec(enabled=True, kubeconfig=str(kubeconfig))
+    off = effective_toolsets(Settings(), ToolsetsSpec(kubernetes=KubernetesSpec(enabled=False)))
+    assert off.kubernetes is None, "enabled: false wins over KUBECONFIG"

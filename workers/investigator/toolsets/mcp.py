@@ -36,11 +36,12 @@ class McpServerToolset:
 
     def refresh(self, *, force: bool = False) -> None:
         """List the server's tools unless they are known, or it failed less than RELIST_SECONDS ago."""
-        with self._lock:
-            if self._tools is not None and not force:
-                return
-            if not force and time.monotonic() < self._next_try:
-                return
+        if not force and (self._tools is not None or time.monotonic() < self._next_try):
+            return
+        # Another thread is listing already: don't queue behind it, use what is known now.
+        if not self._lock.acquire(blocking=force):
+            return
+        try:
             try:
                 remote = list_tools(self.spec)
             except McpCallError as exc:
@@ -55,6 +56,8 @@ class McpServerToolset:
             if missing:
                 log.warning("mcp_tools_missing", server=self.name, tools=missing)
             log.info("mcp_server_listed", server=self.name, tools=[t.name for t in self._tools])
+        finally:
+            self._lock.release()
 
     def _tool(self, remote: RemoteTool) -> Tool:
         spec, name = self.spec, remote.name
