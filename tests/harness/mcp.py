@@ -11,19 +11,20 @@ from tests.harness.processes import free_port, wait_for
 
 
 class McpServerProcess:
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, transport: str = "streamable-http") -> None:
         self.port = port or free_port()
+        self.transport = transport
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
+        return f"http://127.0.0.1:{self.port}/{'sse' if self.transport == 'sse' else 'mcp'}"
 
     def start(self) -> McpServerProcess:
         log = (self.workdir / f"mcp-{self.port}.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.stubs.mcp_server", str(self.port)], stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "tests.stubs.mcp_server", str(self.port), self.transport], stdout=log, stderr=subprocess.STDOUT
         )
         if not wait_for(self._listening, 30, 0.1):
             self.stop()

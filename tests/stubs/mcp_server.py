@@ -1,6 +1,6 @@
 """A real MCP server built with the SDK (`MCPServer`, FastMCP before mcp 2.x) over streamable HTTP.
 
-Run as `python -m tests.stubs.mcp_server PORT` in its own process, so tests can start it late, stop
+Run as `python -m tests.stubs.mcp_server PORT [streamable-http|sse]` in its own process, so tests can start it late, stop
 it, or let a tool sleep past the client's timeout. Every request's Authorization header is checked.
 """
 
@@ -51,4 +51,5 @@ def slow_tool(seconds: float) -> str:
 
 
 if __name__ == "__main__":
-    server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+    transport = sys.argv[2] if len(sys.argv) > 2 else "streamable-http"
+    server.run(transport, host="127.0.0.1", port=int(sys.argv[1]))  # type: ignore[call-overload]

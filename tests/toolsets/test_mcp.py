@@ -116,3 +116,15 @@ def test_a_server_restarting_between_calls_costs_nothing(
         assert up.tool_calls[0].error is None
     finally:
         server.stop()
+
+
+def test_an_sse_server_works_the_same(tmp_path: Path, model_stub: ModelStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_model_stub(monkeypatch, model_stub)
+    server = McpServerProcess(tmp_path, transport="sse").start()
+    try:
+        result, script = investigate(model_stub, _spec(server.url), [[("grafana__query_loki_logs", {"query": "x"})]])
+    finally:
+        server.stop()
+    assert "grafana__query_loki_logs" in script.offered[0]
+    assert result.tool_calls[0].error is None, result.tool_calls[0].error
+    assert "connection refused to db-primary" in results_by_tool(model_stub, result)["grafana__query_loki_logs"][0]
