@@ -37,6 +37,7 @@ test: install test-tools lint
 bench: install
 	$(PY) -m bench.ingest
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.toolsets
 
 clean:
 	rm -rf $(VENV) .alertfleet .mypy_cache .ruff_cache .pytest_cache
