@@ -112,3 +112,31 @@ def test_unreachable_prometheus_costs_one_tool_error(model_stub: ModelStub, monk
     result, _ = investigate(model_stub, spec, [[("execute_prometheus_instant_query", {"query": "up"})]])
     assert result.tool_calls[0].error is not None and "ConnectError" in result.tool_calls[0].error
     assert result.mode == "llm"
+
+
+def test_prometheus_headers_from_the_environment_are_sent_expanded(
+    model_stub: ModelStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alertfleet.settings import Settings
+    from alertfleet.toolset_config import effective_toolsets
+    from tests.stubs.http import RecordedRequest, StubResponse, StubServer
+
+    class Proxy(StubServer):
+        """Stands in for an authenticating proxy in front of Prometheus."""
+
+        def handle(self, req: RecordedRequest) -> StubResponse:
+            if req.headers.get("authorization") != "Bearer prom-secret-1":
+                return StubResponse(401, {"status": "error", "errorType": "auth", "error": "unauthorized"})
+            return StubResponse(200, {"status": "success", "data": {"resultType": "vector", "result": [
+                {"metric": {"__name__": "up", "job": "api"}, "value": [1_700_000_000, "1"]}]}})
+
+    use_model_stub(monkeypatch, model_stub)
+    monkeypatch.setenv("PROM_TOKEN", "prom-secret-1")
+    with Proxy() as proxy:
+        settings = Settings(PROMETHEUS_URL=proxy.base_url, PROMETHEUS_HEADERS="Authorization: Bearer ${PROM_TOKEN}; X-Scope-OrgID: team-a")
+        effective = effective_toolsets(settings, environ={})
+        result, _ = investigate(model_stub, effective, [[("execute_prometheus_instant_query", {"query": "up"})]])
+        [request] = proxy.requests
+    assert request.headers["x-scope-orgid"] == "team-a"
+    assert result.tool_calls[0].error is None
+    assert 'up{job="api"} = 1' in results_by_tool(model_stub, result)["execute_prometheus_instant_query"][0]
