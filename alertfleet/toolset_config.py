@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alertfleet.headers import check_header_map, expand_env, resolve_headers
+from alertfleet.headers import check_header_map, expand_env, parse_header_pairs
 from alertfleet.settings import Settings, parse_duration
 
 BUILTIN_TOOLSETS = ("prometheus", "alertmanager", "kubernetes", "skills", "http")
@@ -184,8 +184,6 @@ ENV_HINT = {
 
 def _header_pairs(text: str | None) -> dict[str, str]:
     """PROMETHEUS_HEADERS as written (references unexpanded): expansion happens per request."""
-    from alertfleet.headers import parse_header_pairs
-
     return dict(parse_header_pairs(text)) if text else {}
 
 
@@ -250,18 +248,3 @@ def expanded_headers(headers: Mapping[str, str], environ: Mapping[str, str] | No
     env = os.environ if environ is None else environ
     return {name: expand_env(value, env) for name, value in headers.items()}
 
-
-__all__ = [
-    "BUILTIN_TOOLSETS",
-    "AlertmanagerSpec",
-    "EffectiveToolsets",
-    "HttpSpec",
-    "KubernetesSpec",
-    "McpServerSpec",
-    "PrometheusSpec",
-    "SkillsSpec",
-    "ToolsetsSpec",
-    "effective_toolsets",
-    "expanded_headers",
-    "resolve_headers",
-]
