@@ -26,7 +26,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Everything the fleet reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # env_ignore_empty: `NAME=` (an .env line, a Compose `${NAME:-}`, an empty Helm value) means unset,
+    # never an empty token or URL.
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     model: str | None = Field(default=None, alias="MODEL")
@@ -53,6 +55,8 @@ class Settings(BaseSettings):
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+    # `alertfleet flower`: user:password pairs, comma-separated (Flower reads the variable itself).
+    flower_basic_auth: SecretStr | None = Field(default=None, alias="FLOWER_BASIC_AUTH")
 
     # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
     pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
@@ -315,6 +319,17 @@ class Settings(BaseSettings):
         overrides.setdefault("pagerduty", f"{self.pagerduty_rate_limit}/minute")  # ALERTFLEET_RATE_LIMITS wins
         overrides.setdefault("opsgenie", f"{self.opsgenie_rate_limit}/minute")
         return overrides
+
+    @field_validator("flower_basic_auth")
+    @classmethod
+    def _basic_auth(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for pair in value.get_secret_value().split(","):
+            user, sep, password = pair.partition(":")
+            if not sep or not user.strip() or not password:
+                raise ValueError("must be user:password (several separated by commas)")
+        return value
 
     @field_validator("log_level")
     @classmethod

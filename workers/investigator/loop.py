@@ -39,6 +39,14 @@ def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **
         raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
+def _cost(response: Any) -> float:
+    """USD by litellm's local cost map; a model it does not price (self-hosted, stubs) costs 0."""
+    try:
+        return float(litellm.completion_cost(completion_response=response) or 0.0)
+    except Exception:  # litellm raises for unmapped models: cost unknown is not an investigation failure
+        return 0.0
+
+
 def investigate_with_model(
     event: Event, model: str, tools: list[Tool], limits: LoopLimits, prompt_lines: list[str] | None = None
 ) -> InvestigationResult:
@@ -50,6 +58,7 @@ def investigate_with_model(
     ]
     records: list[ToolCallRecord] = []
     tokens = 0
+    cost = 0.0
     for step in range(1, limits.max_steps + 1):
         # On the last step the model must answer: no more tools.
         offer_tools = step < limits.max_steps and bool(tools)
@@ -57,6 +66,7 @@ def investigate_with_model(
         response = _complete(model, messages, limits, **kwargs)
         usage = getattr(response, "usage", None)
         tokens += int(getattr(usage, "total_tokens", 0) or 0)
+        cost += _cost(response)
         message = response.choices[0].message
         calls = getattr(message, "tool_calls", None) or []
         if not calls:
@@ -67,6 +77,7 @@ def investigate_with_model(
                 model=model,
                 mode="llm",
                 token_count=tokens,
+                cost_usd=cost,
                 steps=step,
                 tool_calls=records,
             )
