@@ -42,6 +42,7 @@ bench: install
 	$(PY) -m bench.ingest
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.toolsets
+	$(PY) -m bench.redis_memory
 
 clean:
 	rm -rf $(VENV) .alertfleet .mypy_cache .ruff_cache .pytest_cache

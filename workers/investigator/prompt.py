@@ -38,7 +38,8 @@ def user_prompt(event: Event, toolset_lines: list[str] | None = None) -> str:
     if event.labels:
         lines.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(event.labels.items())))
     if event.alerts:
-        lines.append(f"The group holds {len(event.alerts)} alert(s); call get_alert_group for full details.")
+        total = len(event.alerts) + event.omitted_alerts
+        lines.append(f"The group holds {total} alert(s); call get_alert_group for full details.")
     for expr in alert_expressions(event)[:5]:
         lines.append(f"The alert's expression (PromQL): {expr}")
     first = event.alerts[0].annotations if event.alerts else {}
