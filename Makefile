@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 run: install
 	$(VENV)/bin/alertfleet dev
 
-# Debian tools the tests drive: Alertmanager (end-to-end), promtool and amtool (demo configs, dashboard
+# Debian tools the tests drive: Alertmanager and Prometheus (end-to-end, toolsets), promtool and amtool (demo configs, dashboard
 # queries), docker-compose (validates docker-compose.yml; no engine needed). Helm, kubernetes-validate
 # and hadolint come from PyPI with the test extra.
-TEST_TOOLS := prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager promtool:prometheus docker-compose:docker-compose
+TEST_TOOLS := prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager promtool:prometheus prometheus:prometheus docker-compose:docker-compose
 
 test-tools:
 	@missing=""; for pair in $(TEST_TOOLS); do \
@@ -42,6 +42,7 @@ bench: install
 	$(PY) -m bench.ingest
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.api
+	$(PY) -m bench.toolsets
 	$(PY) -m bench.redis_memory
 
 clean:

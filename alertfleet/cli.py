@@ -177,6 +177,9 @@ def _register_subcommands() -> None:
     from alertfleet.cli_config import config_app
 
     app.add_typer(config_app, name="config")
+    from alertfleet.cli_toolsets import toolsets_app
+
+    app.add_typer(toolsets_app, name="toolsets")
     from alertfleet.cli_flower import flower
 
     app.command(name="flower")(flower)

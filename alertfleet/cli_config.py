@@ -75,11 +75,28 @@ def describe_route(route: Route) -> str:
         parts.append(f"model={route.model}")
         parts += [f"max_steps={route.max_steps}"] if route.max_steps else []
         parts += [f"timeout={route.timeout:g}s"] if route.timeout else []
+        parts += [f"toolsets=[{', '.join(route.toolsets)}]"] if route.toolsets is not None else []
     if route.investigate != "skip":
         parts.append(f"destinations=[{', '.join(route.destinations)}]")
     if route.group_by is not None:
         parts.append(f"group_by=[{', '.join(route.group_by)}]")
     return "  ".join(parts)
+
+
+def describe_toolsets(config: RoutingConfig) -> list[str]:
+    """The toolsets the settings turn on (file over environment), without contacting anything."""
+    from alertfleet.toolset_config import effective_toolsets
+
+    effective = effective_toolsets(get_settings(), config.toolsets, config.mcp_servers)
+    lines = []
+    for name in effective.configured():
+        server = effective.mcp_servers.get(name)
+        if server is not None:
+            allowed = f", tools {', '.join(server.tools)}" if server.tools is not None else ""
+            lines.append(f"{name} (MCP {server.url}{allowed}, timeout {server.timeout:g}s)")
+        else:
+            lines.append(f"{name} (from the {effective.origin.get(name, 'file')})")
+    return lines
 
 
 @config_app.command("check")
@@ -94,6 +111,11 @@ def check(
         typer.echo(f"  {describe_destination(name, destination)}")
     if not config.destinations:
         typer.echo("  (none)")
+    toolsets = describe_toolsets(config)
+    if toolsets:  # nothing configured: nothing to say (get_alert_group is always there)
+        typer.echo("toolsets:")
+        for line in toolsets:
+            typer.echo(f"  {line}")
     typer.echo("routes:")
     for depth, route in config.route.walk():
         typer.echo("  " * (depth + 1) + describe_route(route))

@@ -31,6 +31,15 @@ from alertfleet.headers import parse_header_pairs
 from alertfleet.matchers import Matcher, legacy_matchers, parse_matchers
 from alertfleet.models import InvestigateMode
 from alertfleet.settings import Settings
+from alertfleet.toolset_config import (
+    McpServerSpec,
+    ToolsetsSpec,
+    effective_toolsets,
+    mcp_secret_names,
+    mcp_server_problems,
+    route_toolset_problems,
+    unconfigured_route_toolsets,
+)
 
 __all__ = [
     "GROUP_BY_ALL",
@@ -83,6 +92,7 @@ class Route:
     destinations: tuple[str, ...]
     group_by: tuple[str, ...] | None
     routes: tuple[Route, ...] = ()
+    toolsets: tuple[str, ...] | None = None  # None: every enabled toolset
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, Route]]:
         """Depth-first, parents before children (Alertmanager's Route.Walk order)."""
@@ -101,6 +111,8 @@ class RoutingConfig:
     models: Mapping[str, str] = field(default_factory=dict)
     # Tools whose every call a chat client must approve (`tools: {name: {approval: true}}`).
     approval_tools: frozenset[str] = frozenset()
+    toolsets: ToolsetsSpec = field(default_factory=ToolsetsSpec)
+    mcp_servers: Mapping[str, McpServerSpec] = field(default_factory=dict)
 
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
@@ -109,6 +121,7 @@ class RoutingConfig:
         for destination in self.destinations.values():
             if isinstance(destination, WebhookDestination):
                 names += [ref for value in destination.headers.values() for ref in ENV_REF.findall(value)]
+        names += mcp_secret_names(self.mcp_servers)
         return [env[name] for name in names if name and env.get(name)]
 
 
@@ -148,6 +161,9 @@ def parse_config(
     models = {name: (m if isinstance(m, str) else m.model) for name, m in spec.models.items()}
     root = _resolve(spec.route, "route", None, spec, models, settings, problems)
     problems += _root_problems(spec.route) + _name_problems(root) + _secret_problems(spec, settings, env)
+    problems += mcp_server_problems(spec.mcp_servers, env)
+    configured = effective_toolsets(settings, spec.toolsets, spec.mcp_servers, env).configured()
+    problems += unconfigured_route_toolsets([(r.path, r.toolsets) for _d, r in root.walk()], configured)
     if problems:
         raise ConfigError(problems, source)
     return RoutingConfig(
@@ -157,6 +173,8 @@ def parse_config(
         hashlib.sha256(text.encode()).hexdigest(),
         models=models or _env_models(settings),
         approval_tools=frozenset(name for name, tool in spec.tools.items() if tool.approval),
+        toolsets=spec.toolsets,
+        mcp_servers=dict(spec.mcp_servers),
     )
 
 
@@ -227,6 +245,11 @@ def _resolve(
                 problems.append(f"{path}.destinations[{index}]: unknown destination {name!r}")
     else:
         destinations = parent.destinations if parent else ()
+    if spec.toolsets is not None:
+        problems += route_toolset_problems(path, spec.toolsets, file.mcp_servers)
+        toolsets: tuple[str, ...] | None = tuple(spec.toolsets)
+    else:
+        toolsets = parent.toolsets if parent else None
     route = Route(
         path=path,
         name=spec.name or path,
@@ -238,6 +261,7 @@ def _resolve(
         timeout=spec.timeout if spec.timeout is not None else (parent.timeout if parent else None),
         destinations=destinations,
         group_by=tuple(spec.group_by) if spec.group_by is not None else (parent.group_by if parent else None),
+        toolsets=toolsets,
     )
     children = tuple(
         _resolve(child, f"{path}.routes[{index}]", route, file, models, settings, problems)

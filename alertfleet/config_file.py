@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from alertfleet.headers import check_header_map
 from alertfleet.matchers import MatcherError, parse_matchers
 from alertfleet.models import InvestigateMode
+from alertfleet.toolset_config import McpServerSpec, ToolsetsSpec
 
 DESTINATION_TYPES = ("slack", "pagerduty", "opsgenie", "webhook")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _DURATION_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -62,12 +63,7 @@ class WebhookDestination(_Strict):
     @field_validator("headers")
     @classmethod
     def _header_syntax(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, text in value.items():
-            if not _HEADER_NAME.match(name):
-                raise ValueError(f"{name!r} is not a valid header name")
-            if any(char in text for char in ";\r\n"):  # never echo the value: it may be a credential
-                raise ValueError(f"header {name}: the value must not contain ';' or a line break")
-        return value
+        return check_header_map(value, forbidden=";\r\n")  # `;` separates WEBHOOK_HEADERS pairs
 
 
 DestinationSpec = SlackDestination | PagerDutyDestination | OpsGenieDestination | WebhookDestination
@@ -115,6 +111,7 @@ class RouteSpec(_Strict):
     timeout: float | None = Field(default=None, gt=0)
     destinations: list[str] | None = None
     group_by: list[str] | None = None
+    toolsets: list[str] | None = None  # the toolsets this route's investigations may use (inherited)
     routes: list[RouteSpec] = Field(default_factory=list)
 
     @field_validator("timeout", mode="before")
@@ -133,4 +130,6 @@ class ConfigFile(_Strict):
     models: dict[str, str | ModelSpec] = Field(default_factory=dict)
     tools: dict[str, ToolSpec] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
+    toolsets: ToolsetsSpec = Field(default_factory=ToolsetsSpec)
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
     route: RouteSpec

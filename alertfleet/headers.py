@@ -12,6 +12,17 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLAIN_HEADERS = {"content-type", "accept", "user-agent"}
 
 
+def check_header_map(headers: dict[str, str], forbidden: str = "\r\n") -> dict[str, str]:
+    """A YAML `headers:` mapping: valid names, no forbidden characters in values (which are never echoed)."""
+    for name, text in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid header name")
+        if any(char in text for char in forbidden):
+            shown = " or ".join("a line break" if c in "\r\n" else repr(c) for c in dict.fromkeys(forbidden.replace("\r", "\n")))
+            raise ValueError(f"header {name}: the value must not contain {shown}")
+    return headers
+
+
 def parse_header_pairs(text: str) -> list[tuple[str, str]]:
     """Split `Name: value` pairs on `;`; raise ValueError naming the first malformed pair."""
     pairs: list[tuple[str, str]] = []

@@ -66,6 +66,11 @@ def secrets_of(settings: Settings) -> list[str | None]:
         values.extend(header_secret_values(settings.webhook_header_map()))
     if settings.webhook_headers is not None:
         values.append(settings.webhook_headers.get_secret_value())
+    # PROMETHEUS_HEADERS the same way (the prometheus toolset sends them).
+    with contextlib.suppress(ValueError):
+        values.extend(header_secret_values(settings.prometheus_header_map()))
+    if settings.prometheus_headers is not None:
+        values.append(settings.prometheus_headers.get_secret_value())
     return values
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 EventStatus = Literal["firing", "resolved"]
 InvestigationStatus = Literal["queued", "running", "completed", "failed"]
@@ -145,11 +145,23 @@ class Sections(BaseModel):
 
 
 class ToolCallRecord(BaseModel):
+    """One tool call of an investigation, as the API shows it and the Slack footer counts it."""
+
     tool_call_id: str
     tool_name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
-    result: str = ""
-    error: bool = False
+    result: str = ""  # the start of what the model received (an excerpt: the full text went to the model)
+    error: str | None = None  # why the call failed (timeout, HTTP error, bad arguments); None when it worked
+    duration: float = 0.0  # seconds
+    result_chars: int = 0  # the length of what the model received
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _legacy_flag(cls, value: Any) -> Any:
+        # Records stored before the reason was kept said only true/false.
+        if isinstance(value, bool):
+            return "error" if value else None
+        return value
 
 
 class InvestigationResult(BaseModel):
@@ -182,6 +194,7 @@ class RouteDecision(BaseModel):
     timeout: float | None = None
     destinations: list[str] = Field(default_factory=list)
     targets: list[WriteTarget] = Field(default_factory=list)
+    toolsets: list[str] | None = None  # the route's `toolsets:`; None offers every enabled toolset
 
 
 class Investigation(BaseModel):

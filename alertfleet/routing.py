@@ -65,6 +65,7 @@ def decide(config: RoutingConfig, event: Event) -> RouteDecision:
         timeout=lead.timeout if llm else None,
         destinations=names,
         targets=list(dict.fromkeys(targets)),
+        toolsets=list(lead.toolsets) if llm and lead.toolsets is not None else None,
     )
 
 

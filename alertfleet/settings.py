@@ -264,6 +264,47 @@ class Settings(BaseSettings):
 
     # --- end of the OpsGenie / webhook block ------------------------------------------------------
 
+    # --- Investigation toolsets (the short form of the YAML `toolsets:`; the file wins) -------------
+    prometheus_url: str | None = Field(default=None, alias="PROMETHEUS_URL")
+    prometheus_headers: SecretStr | None = Field(default=None, alias="PROMETHEUS_HEADERS")
+    kubeconfig: str | None = Field(default=None, alias="KUBECONFIG")
+    skills_dir: str | None = Field(default=None, alias="ALERTFLEET_SKILLS_DIR")
+    fetch_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="ALERTFLEET_FETCH_ALLOWED_HOSTS"
+    )
+    # Every tool call has its own timeout; the calls of one model step run at most this many at a time.
+    tool_timeout: float = Field(default=30.0, gt=0, le=600, alias="ALERTFLEET_TOOL_TIMEOUT")
+    tool_concurrency: int = Field(default=4, ge=1, le=32, alias="ALERTFLEET_TOOL_CONCURRENCY")
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _prometheus_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/")
+
+    @field_validator("prometheus_headers")
+    @classmethod
+    def _prometheus_headers(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        resolve_headers(value.get_secret_value())  # WEBHOOK_HEADERS syntax, ${VAR} checked at start-up
+        return value
+
+    @field_validator("fetch_allowed_hosts", mode="before")
+    @classmethod
+    def _allowed_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
+
+    def prometheus_header_map(self) -> dict[str, str]:
+        return resolve_headers(self.prometheus_headers.get_secret_value() if self.prometheus_headers else None)
+
+    # --- end of the toolsets block ------------------------------------------------------------------
+
     @field_validator("ingest_token")
     @classmethod
     def _ingest_token(cls, value: SecretStr | None) -> SecretStr | None:

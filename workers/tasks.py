@@ -26,6 +26,7 @@ from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
 from workers.route_config import count_routed, routing
+from workers.toolbox import current_toolbox
 from workers.writes import WriteBusy, perform_write
 
 log = structlog.get_logger("worker")
@@ -89,6 +90,8 @@ def investigate(self: Task, investigation_id: str) -> str:
             model=decision.model,
             max_steps=decision.max_steps,
             call_timeout=decision.timeout,
+            toolsets=decision.toolsets,
+            toolbox=current_toolbox(),
         )
     except ModelUnavailable as exc:
         log.warning("model_unavailable", investigation_id=investigation_id, error=str(exc))

@@ -83,7 +83,8 @@ def _links(investigation: Investigation) -> str:
         links.append(f"<{event.external_url}|Alertmanager>")
     result = investigation.result
     mode = f"model {result.model}" if result and result.model else "enrichment (no model)"
-    return " · ".join([*links, f"{mode}", f"id `{investigation.id}`"])
+    calls = [f"{len(result.tool_calls)} tool call{'s' if len(result.tool_calls) != 1 else ''}"] if result and result.mode == "llm" else []
+    return " · ".join([*links, f"{mode}", *calls, f"id `{investigation.id}`"])
 
 
 def render_text(investigation: Investigation) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.harness.processes import free_port, wait_for
+from tests.harness.processes import free_port, http_ok, wait_for
 
 
 def alertmanager_binary() -> str:
@@ -73,10 +73,7 @@ class Alertmanager:
         return self
 
     def _ready(self) -> bool:
-        try:
-            return httpx.get(self.url + "/-/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_ok(self.url + "/-/ready")
 
     def post_alerts(self, name: str, instances: list[str], resolved: bool = False) -> None:
         now = datetime.now(UTC)

@@ -34,6 +34,14 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
     return predicate()
 
 
+def http_ok(url: str) -> bool:
+    """True when `url` answers 200 now (a readiness probe for the servers tests start)."""
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 class RedisServer:
     """A private redis-server (real binary) for one test session."""
 

@@ -301,3 +301,42 @@ class ModelStub(StubServer):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+
+ToolStep = list[tuple[str, dict[str, Any] | str]]
+
+
+class ScriptedTools:
+    """A responder that calls the named tools with the given arguments, one list of calls per model step,
+    then answers with the sections quoting every tool result (so a test sees what reached the model)."""
+
+    def __init__(self, steps: list[ToolStep]) -> None:
+        self.steps = steps
+        self._ids = itertools.count(1)
+        self.offered: list[list[str]] = []
+
+    def __call__(self, messages: Messages, tools: Tools) -> dict[str, Any]:
+        self.offered.append([str(t["function"]["name"]) for t in tools])
+        done = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
+        if tools and done < len(self.steps):
+            calls = [
+                {
+                    "id": f"call_{next(self._ids):04d}",
+                    "type": "function",
+                    # A string is sent as is (to script malformed arguments).
+                    "function": {"name": name, "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)},
+                }
+                for name, arguments in self.steps[done]
+            ]
+            return {"role": "assistant", "content": None, "tool_calls": calls}
+        return {"role": "assistant", "content": sectioned_answer(messages)}
+
+
+def tool_results(completions: list[dict[str, Any]]) -> dict[str, str]:
+    """tool_call_id -> the content the model received, across every request a stub got."""
+    return {
+        str(m.get("tool_call_id")): message_text(m)
+        for body in completions
+        for m in body.get("messages", [])
+        if m.get("role") == "tool"
+    }

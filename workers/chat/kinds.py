@@ -30,7 +30,7 @@ from workers.chat.engine import Conversation, Emit, Outcome, resume_decisions, r
 from workers.investigator.enrich import enrich
 from workers.investigator.loop import LoopLimits
 from workers.investigator.sections import named_sections, parse_sections
-from workers.investigator.toolsets import default_tools
+from workers.investigator.toolsets.registry import toolbox_for
 from workers.investigator.verdict import INCONCLUSIVE, Verdict, ask_verdict
 
 INTERACTIVE = frozenset({"chat", "issue_chat", "workload_health_chat", "robusta"})
@@ -56,11 +56,14 @@ class Runner:
     def limits(self) -> LoopLimits:
         root = self.config.route
         return LoopLimits(
-            max_steps=root.max_steps or self.settings.max_steps, call_timeout=root.timeout or self.settings.llm_timeout
+            max_steps=root.max_steps or self.settings.max_steps,
+            call_timeout=root.timeout or self.settings.llm_timeout,
+            tool_timeout=self.settings.tool_timeout,
+            tool_concurrency=self.settings.tool_concurrency,
         )
 
     def conversation(self, messages: list[dict[str, Any]], event: Any, **extra: Any) -> Conversation:
-        tools = default_tools()
+        tools = toolbox_for(self.settings, self.config).tools()  # the same toolsets investigations get
         approvals = self.config.approval_tools
         if self.session.kind not in INTERACTIVE:  # nobody is there to approve: such tools are not offered
             tools, approvals = [tool for tool in tools if tool.name not in approvals], frozenset()

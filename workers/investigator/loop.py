@@ -1,21 +1,23 @@
-"""The LLM tool-calling loop: bounded steps, a timeout on every call, tool errors fed back as results."""
+"""The LLM tool-calling loop: bounded steps, a timeout on every call, tool errors fed back as results.
+
+Running the tools of a step (parallel, timeouts, caps, records) is workers/investigator/tool_calls.py.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from alertfleet.models import Event, InvestigationResult, ToolCallRecord
 from workers.investigator.prompt import SYSTEM_PROMPT, user_prompt
+from workers.investigator.result_cap import result_token_cap
 from workers.investigator.sections import parse_sections
+from workers.investigator.tool_calls import ToolCall, ToolRunLimits, run_one, run_tool_calls
 from workers.investigator.toolsets import Tool
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import litellm
-
-TOOL_RESULT_LIMIT = 20_000
 
 
 class ModelUnavailable(Exception):
@@ -26,26 +28,20 @@ class ModelUnavailable(Exception):
 class LoopLimits:
     max_steps: int
     call_timeout: float
+    tool_timeout: float = 30.0
+    tool_concurrency: int = 4
 
 
-def _run_tool(tool: Tool | None, name: str, raw_arguments: str, event: Event) -> tuple[str, bool, dict[str, Any]]:
-    try:
-        arguments = json.loads(raw_arguments or "{}")
-    except ValueError as exc:
-        return f"error: arguments are not valid JSON ({exc})", True, {}
-    if tool is None:
-        return f"error: no tool named {name!r}", True, arguments
-    try:
-        return tool.run(event, arguments)[:TOOL_RESULT_LIMIT], False, arguments
-    except Exception as exc:  # the model hears about a failed tool; the investigation goes on
-        return f"error: {type(exc).__name__}: {exc}", True, arguments
-
-
-def execute_tool_call(tools: list[Tool], name: str, raw_arguments: str, event: Event) -> tuple[str, bool, dict[str, Any]]:
+def execute_tool_call(
+    tools: list[Tool], name: str, raw_arguments: str, event: Event, model: str = "", timeout: float = 30.0
+) -> tuple[str, bool, dict[str, Any]]:
     """Run one tool call the model asked for: (result text, failed, parsed arguments).
 
     The one seam chat (workers/chat/) runs tools through, so it runs them exactly as investigations do."""
-    return _run_tool(next((tool for tool in tools if tool.name == name), None), name, raw_arguments, event)
+    limits = ToolRunLimits(timeout, 1, result_token_cap(model), model)
+    tool = next((tool for tool in tools if tool.name == name), None)
+    content, record = run_one(ToolCall("", name, raw_arguments), tool, event, limits)
+    return content, record.error is not None, dict(record.arguments)
 
 
 def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
@@ -63,11 +59,14 @@ def _cost(response: Any) -> float:
         return 0.0
 
 
-def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: LoopLimits) -> InvestigationResult:
+def investigate_with_model(
+    event: Event, model: str, tools: list[Tool], limits: LoopLimits, prompt_lines: list[str] | None = None
+) -> InvestigationResult:
     by_name = {tool.name: tool for tool in tools}
+    run_limits = ToolRunLimits(limits.tool_timeout, limits.tool_concurrency, result_token_cap(model), model)
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": user_prompt(event)},
+        {"role": "user", "content": user_prompt(event, prompt_lines or [])},
     ]
     records: list[ToolCallRecord] = []
     tokens = 0
@@ -95,11 +94,10 @@ def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: 
                 tool_calls=records,
             )
         messages.append(message.model_dump(exclude_none=True))
-        for call in calls:
-            name = call.function.name
-            result, failed, arguments = _run_tool(by_name.get(name), name, call.function.arguments, event)
-            records.append(
-                ToolCallRecord(tool_call_id=call.id, tool_name=name, arguments=arguments, result=result, error=failed)
-            )
-            messages.append({"role": "tool", "tool_call_id": call.id, "name": name, "content": result})
+        step_calls = [ToolCall(call.id, call.function.name, call.function.arguments) for call in calls]
+        for call, (content, record) in zip(
+            step_calls, run_tool_calls(step_calls, by_name, event, run_limits), strict=True
+        ):
+            records.append(record)
+            messages.append({"role": "tool", "tool_call_id": call.id, "name": call.name, "content": content})
     raise ModelUnavailable(f"no answer after {limits.max_steps} steps")

@@ -8,8 +8,16 @@ from alertfleet.models import Event, InvestigationResult
 from alertfleet.settings import Settings
 from workers.investigator.enrich import enrich
 from workers.investigator.loop import LoopLimits, ModelUnavailable, investigate_with_model
-from workers.investigator.toolsets import default_tools
+from workers.investigator.toolsets.registry import Toolbox
 from workers.investigator.verdict import ask_verdict
+
+
+def _default_toolbox(settings: Settings) -> Toolbox:
+    """The CLI's path: the same toolsets the fleet would use, from ALERTFLEET_CONFIG and the environment."""
+    from alertfleet.config import load_config
+    from workers.investigator.toolsets.registry import toolbox_for
+
+    return toolbox_for(settings, load_config(settings))
 
 
 def run_investigation(
@@ -21,17 +29,25 @@ def run_investigation(
     model: str | None = None,
     max_steps: int | None = None,
     call_timeout: float | None = None,
+    toolsets: list[str] | None = None,
+    toolbox: Toolbox | None = None,
 ) -> InvestigationResult:
     """With `degrade`, a model failure yields enrichment (marked degraded) instead of raising.
-    The keyword overrides are a route's decision (`investigate`, `model`, `max_steps`, `timeout`)."""
+    The keyword overrides are a route's decision (`investigate`, `model`, `max_steps`, `timeout`, `toolsets`)."""
     if mode == "enrich":
         return enrich(event)
     model = event.model or model or settings.model
     if not model:
         return enrich(event)
-    limits = LoopLimits(max_steps=max_steps or settings.max_steps, call_timeout=call_timeout or settings.llm_timeout)
+    limits = LoopLimits(
+        max_steps=max_steps or settings.max_steps,
+        call_timeout=call_timeout or settings.llm_timeout,
+        tool_timeout=settings.tool_timeout,
+        tool_concurrency=settings.tool_concurrency,
+    )
+    box = toolbox or _default_toolbox(settings)
     try:
-        result = investigate_with_model(event, model, default_tools(), limits)
+        result = investigate_with_model(event, model, box.tools(toolsets), limits, box.prompt_lines(event, toolsets))
     except ModelUnavailable as exc:
         if degrade:
             return enrich(event, degraded_reason=str(exc))

@@ -1,0 +1,60 @@
+"""Tool results capped to a share of the model's context window, so one answer cannot crowd out the rest.
+
+litellm knows most models' context windows; for one it does not know, DEFAULT_CONTEXT_WINDOW is assumed.
+A cut result says how much was cut, so the model knows to narrow its query rather than trust a part.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+import litellm
+
+DEFAULT_CONTEXT_WINDOW = 32_000
+RESULT_SHARE = 0.1  # one result may take a tenth of the window
+MIN_RESULT_TOKENS = 500
+
+
+@lru_cache(maxsize=64)
+def context_window(model: str) -> int:
+    try:
+        info = litellm.get_model_info(model)
+    except Exception:  # litellm raises for a model it has not mapped
+        return DEFAULT_CONTEXT_WINDOW
+    return int(info.get("max_input_tokens") or info.get("max_tokens") or DEFAULT_CONTEXT_WINDOW)
+
+
+def result_token_cap(model: str) -> int:
+    return max(MIN_RESULT_TOKENS, int(context_window(model) * RESULT_SHARE))
+
+
+def count_tokens(model: str, text: str) -> int:
+    try:
+        return int(litellm.token_counter(model=model, text=text))
+    except Exception:  # no tokenizer for this model: a conservative estimate
+        return len(text) // 3 + 1
+
+
+def cap_result(text: str, model: str, cap: int, *, keep_tail: bool = False) -> str:
+    """`text` if it fits in `cap` tokens; otherwise its start (or end) with a marker saying what was cut."""
+    if len(text) <= cap:  # a token is at least one character: it fits
+        return text
+    sample = text[: cap * 16]  # more text than any cap's worth of tokens: counting the rest changes nothing
+    total = count_tokens(model, sample)
+    if len(sample) < len(text):
+        total = int(total * len(text) / len(sample))
+    if total <= cap:
+        return text
+    budget = cap - 60  # room for the marker
+    keep = int(len(text) * budget / total)
+    part = text[-keep:] if keep_tail else text[:keep]
+    while keep > 0 and count_tokens(model, part) > budget:
+        keep = int(keep * 0.85)
+        part = text[-keep:] if keep_tail else text[:keep]
+    marker = (
+        f"[truncated: {len(text) - keep} of {len(text)} characters (about {total - count_tokens(model, part)} of "
+        f"{total} tokens) cut to fit this model's tool-result budget of {cap} tokens; narrow the query for the rest]"
+    )
+    return f"{marker}\n{part}" if keep_tail else f"{part}\n{marker}"
