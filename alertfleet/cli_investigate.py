@@ -14,7 +14,7 @@ from alertfleet.models import Event, Investigation
 
 if TYPE_CHECKING:
     from alertfleet.settings import Settings
-    from integrations.base import Writer, WriteResult
+    from alertfleet.writing import Writer, WriteResult
 
 investigate_app = typer.Typer(help="One-shot investigations, as `holmes investigate`.", no_args_is_help=True)
 
@@ -101,7 +101,7 @@ def _webhook_writer(url: str | None, settings: Settings) -> tuple[Writer, str]:
 
 
 def _write_or_exit(writer: Writer, investigation: Investigation, target: str) -> WriteResult:
-    from integrations.base import WriteError
+    from alertfleet.writing import WriteError
 
     try:
         return writer.write(investigation, target, None)
@@ -166,7 +166,7 @@ def opsgenie(
     """Investigate open OpsGenie alerts once, as `holmes investigate opsgenie`."""
     from alertfleet.cli import settings_or_exit
     from alertfleet.log import register_secrets
-    from integrations.base import WriteError
+    from alertfleet.writing import WriteError
     from integrations.opsgenie.client import OpsGenieClient, fetch_open_alerts, local_throttle
     from integrations.opsgenie.source import build_query, event_from_alert
     from integrations.opsgenie.writer import OpsGenieWriter

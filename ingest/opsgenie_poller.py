@@ -19,7 +19,7 @@ import structlog
 from alertfleet.settings import Settings
 from ingest.intake import Intake
 from ingest.pollers import PollCursor
-from integrations.base import RateLimited, WriteError
+from alertfleet.writing import RateLimited, WriteError
 from integrations.opsgenie.client import PAGE_LIMIT, OpsGenieClient, local_throttle
 from integrations.opsgenie.source import (
     SOURCE,

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from alertfleet.models import Investigation, WriteTarget
 from alertfleet.settings import Settings, get_settings
-from integrations.base import Writer
+from alertfleet.writing import Writer
 from integrations.slack.writer import SlackWriter
 
 

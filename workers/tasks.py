@@ -15,7 +15,7 @@ from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_W
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
 from alertfleet.state import InvestigationStore
-from integrations.base import RateLimited, WriteError
+from alertfleet.writing import RateLimited, WriteError
 from workers.app import app, rate_limiter, redis_client
 from workers.destinations import UnknownDestination, destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters

@@ -16,7 +16,7 @@ import redis.exceptions
 
 from alertfleet.keys import lock_key, write_key
 from alertfleet.models import Investigation, WriteRecord
-from integrations.base import FindsLostWrites, Writer, WriteResult
+from alertfleet.writing import FindsLostWrites, Writer, WriteResult
 
 # A write holds its key's lock for at most this long: a killed worker's lock frees itself in time
 # for the re-drive (lease lapse + lock expiry stay well under a minute).

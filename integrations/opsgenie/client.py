@@ -22,7 +22,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from integrations.base import RateLimited, Throttle, WriteError, retry_after_seconds
+from alertfleet.writing import RateLimited, Throttle, WriteError, retry_after_seconds
 
 DEFAULT_API_URL = "https://api.opsgenie.com"
 CONNECT_TIMEOUT = 5.0

@@ -20,7 +20,7 @@ from limits.strategies import MovingWindowRateLimiter
 from pagerduty import Error as ClientError
 from pagerduty import HttpError, RestApiV2Client, UrlError
 
-from integrations.base import retry_after_seconds
+from alertfleet.writing import retry_after_seconds
 
 DEFAULT_TIMEOUT = 15.0
 PAGE_SIZE = 100  # PagerDuty's maximum `limit`

@@ -15,7 +15,7 @@ from typing import Any
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
 from alertfleet.settings import Settings
-from integrations.base import RateLimited, RequestBudget, WriteError, WriteResult, truncate
+from alertfleet.writing import RateLimited, RequestBudget, WriteError, WriteResult, truncate
 from integrations.pagerduty.client import PagerDutyApi, PagerDutyError
 from integrations.pagerduty.render import note_body, note_marker, render_note
 

@@ -19,7 +19,7 @@ from ingest.opsgenie_poller import OpsGeniePoller
 from ingest.outbox import Outbox
 from ingest.pollers import PollCursor, PollerRunner
 from ingest.sources import build_pollers
-from integrations.base import RateLimited
+from alertfleet.writing import RateLimited
 from integrations.opsgenie.client import OpsGenieClient
 from tests.conftest import OPSGENIE_KEY
 from tests.harness.alerts import webhook

@@ -9,7 +9,7 @@ import redis
 
 from alertfleet.keys import write_key
 from alertfleet.models import Event, Investigation, WriteRecord, WriteTarget
-from integrations.base import RateLimited, WriteError, WriteResult
+from alertfleet.writing import RateLimited, WriteError, WriteResult
 from integrations.opsgenie.client import OpsGenieClient, local_throttle
 from integrations.opsgenie.writer import Mode, OpsGenieWriter
 from tests.conftest import OPSGENIE_KEY

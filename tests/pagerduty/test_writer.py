@@ -11,7 +11,7 @@ import redis
 from alertfleet.keys import write_key
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteRecord
 from alertfleet.settings import Settings
-from integrations.base import RateLimited, WriteError, WriteResult
+from alertfleet.writing import RateLimited, WriteError, WriteResult
 from integrations.pagerduty.client import PagerDutyApi
 from integrations.pagerduty.render import NOTE_LIMIT
 from integrations.pagerduty.source import event_from_incident
