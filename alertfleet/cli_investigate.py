@@ -145,8 +145,9 @@ class OneShot:
     noted: str = ""  # "PagerDuty incident {target} (note {id})"
 
 
-def run_one_shot(shot: OneShot, destination: str | None, slack_channel: str | None,
-                 slack_token: str | None, webhook_url: str | None) -> list[Investigation]:
+def run_one_shot(
+    shot: OneShot, destination: str | None, slack_channel: str | None, slack_token: str | None, webhook_url: str | None
+) -> list[Investigation]:
     try:
         items = shot.fetch()
     except shot.errors as err:
