@@ -41,6 +41,7 @@ test: install test-tools lint
 bench: install
 	$(PY) -m bench.ingest
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.redis_memory
 
 clean:
 	rm -rf $(VENV) .alertfleet .mypy_cache .ruff_cache .pytest_cache

@@ -36,9 +36,11 @@ def investigate_events(
 ) -> list[Investigation]:
     """Investigate each event, print the result, and optionally post it; return the investigations."""
     from alertfleet.cli import settings_or_exit
+    from alertfleet.log import register_secrets
     from workers.investigator.run import run_investigation
 
     settings = settings_or_exit()
+    register_secrets([slack_token])  # masked like SLACK_BOT_TOKEN
     writer, channel = _destination_writer(destination, settings, slack_channel, slack_token, webhook_url)
     investigations = []
     for event in events:

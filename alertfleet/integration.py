@@ -40,6 +40,7 @@ from alertfleet.models import Event, Investigation, WriteTarget
 from alertfleet.writing import Throttle, Writer
 
 if TYPE_CHECKING:
+    from alertfleet.config import RoutingConfig
     from alertfleet.settings import FleetSettings
 
 __all__ = [
@@ -201,8 +202,9 @@ class Integration(Generic[SettingsT]):
         """The destination the environment alone sets up (zero-config route), if any."""
         return None
 
-    def write_target(self, destination: BaseModel) -> WriteTarget:
-        """A routed destination as the write task gets it; an empty target writes back to the source."""
+    def write_target(self, destination: BaseModel, name: str = "") -> WriteTarget:
+        """A routed destination (named `name` in the routing file) as the write task gets it; an empty
+        target writes back to the source. Options only name things: no secret travels in a task."""
         options = {key: getattr(destination, key, None) for key in self.route_options}
         return WriteTarget(type=self.name, target="", options={k: v for k, v in options.items() if v})
 
@@ -233,9 +235,12 @@ class Integration(Generic[SettingsT]):
             return True
         return (options.get("mode") or getattr(settings, self.mode_setting, None)) != "read-only"
 
-    def settings_for(self, options: Mapping[str, Any], settings: FleetSettings) -> FleetSettings:
+    def settings_for(
+        self, options: Mapping[str, Any], settings: FleetSettings, config: RoutingConfig | None = None
+    ) -> FleetSettings:
         """The settings one routed destination's writer sees: the environment's with its options applied;
-        `token_env`/`secret_env` name the variable holding the secret, so no secret travels in a task."""
+        `token_env`/`secret_env` name the variable holding the secret, so no secret travels in a task.
+        `config` is the worker's routing config, for options that name a destination in it."""
         updates: dict[str, Any] = {}
         for key, value in options.items():
             field = self.route_options.get(key)

@@ -48,7 +48,7 @@ def decide(config: RoutingConfig, event: Event) -> RouteDecision:
     lead = lead_route(matched)
     writing = [route for route in matched if route.investigate != "skip"]
     names = list(dict.fromkeys(name for route in writing for name in route.destinations))
-    targets = [write_target(config.destinations[name]) for name in names]
+    targets = [write_target(config.destinations[name], name) for name in names]
     llm = lead.investigate == "llm"
     return RouteDecision(
         routes=[route.name for route in matched],
@@ -66,11 +66,12 @@ def lead_route(matched: list[Route]) -> Route:
     return max(reversed(matched), key=lambda route: _THOROUGHNESS[route.investigate])
 
 
-def write_target(destination: DestinationSpec) -> WriteTarget:
+def write_target(destination: DestinationSpec, name: str = "") -> WriteTarget:
     """A named destination as the write task needs it: vendor, target, and options for the writer.
     An empty target writes on the incident or alert the event came from (its write-back target, which
-    may join later when the incident correlates); the route then only says how."""
-    return by_destination(destination).write_target(destination)
+    may join later when the incident correlates); the route then only says how. Options only name
+    things (variables, the destination): no header value or secret travels in a task."""
+    return by_destination(destination).write_target(destination, name)
 
 
 def group_key(config: RoutingConfig, event: Event) -> str | None:
@@ -83,4 +84,3 @@ def group_key(config: RoutingConfig, event: Event) -> str | None:
     names = sorted(labels) if GROUP_BY_ALL in route.group_by else sorted(set(route.group_by))
     pairs = ",".join(f"{name}={json.dumps(labels.get(name, ''))}" for name in names)
     return f"{route.path}:{{{pairs}}}"
-

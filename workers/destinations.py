@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from alertfleet import registry
+from alertfleet.config import RoutingConfig
 from alertfleet.integration import NotConfigured, has_writer
 from alertfleet.models import Investigation, WriteTarget
 from alertfleet.settings import FleetSettings, get_settings
@@ -66,19 +67,30 @@ def build_writer(destination: str, settings: FleetSettings) -> Writer:
     return integration.writer(settings, throttle)
 
 
-def settings_for(destination: str, options: Mapping[str, Any], settings: FleetSettings) -> FleetSettings:
+def settings_for(
+    destination: str, options: Mapping[str, Any], settings: FleetSettings, config: RoutingConfig | None = None
+) -> FleetSettings:
     """The settings one routed destination's writer sees: the environment's, with its options applied
-    (`token_env` names the variable holding the secret, so no secret travels in a task message)."""
+    (`token_env` names the variable holding the secret, so no secret travels in a task message; an option
+    naming a destination is resolved from this worker's routing `config`)."""
     integration = registry.get(destination)
     if integration is None:
         if options:
             raise NotConfigured(f"{destination} destinations take no option {next(iter(options))!r}")
         return settings
-    return integration.settings_for(options, settings)
+    return integration.settings_for(options, settings, config)
+
+
+def writer_for(destination: str, options_json: str = "") -> Writer:
+    """One writer per destination type, set of route options and routing config, per process."""
+    from workers.route_config import routing
+
+    return _cached_writer(destination, options_json, routing().current().digest)
 
 
 @lru_cache(maxsize=64)
-def writer_for(destination: str, options_json: str = "") -> Writer:
-    """One writer per destination type and set of route options, per process."""
+def _cached_writer(destination: str, options_json: str, _config_digest: str) -> Writer:
+    from workers.route_config import routing
+
     options = json.loads(options_json) if options_json else {}
-    return build_writer(destination, settings_for(destination, options, get_settings()))
+    return build_writer(destination, settings_for(destination, options, get_settings(), routing().current()))

@@ -46,10 +46,12 @@ def alertmanager(
 ) -> None:
     """Pull firing alerts from Alertmanager once and investigate each group."""
     from alertfleet.cli import settings_or_exit
+    from alertfleet.log import register_secrets
     from integrations.alertmanager.settings import AlertmanagerSettings
     from integrations.alertmanager.source import event_from_webhook, webhook_from_api_group
 
     settings = settings_or_exit()
+    register_secrets([alertmanager_password, slack_token])  # masked like the *_PASSWORD / *_TOKEN variables
     configured = settings.alertmanager_url if isinstance(settings, AlertmanagerSettings) else None
     url = alertmanager_url or configured
     if not url:

@@ -31,7 +31,7 @@ class SlackIntegration(Integration[SlackSettings]):
             return SlackDestination(type="slack", channel=own.slack_channel)
         return None
 
-    def write_target(self, destination: BaseModel) -> WriteTarget:
+    def write_target(self, destination: BaseModel, name: str = "") -> WriteTarget:
         assert isinstance(destination, SlackDestination)
         options = {"token_env": destination.token_env} if destination.token_env else {}
         return WriteTarget(type=self.name, target=destination.channel, options=options)

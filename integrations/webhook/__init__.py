@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
 from alertfleet.config_file import ENV_REF
-from alertfleet.headers import secret_values
-from alertfleet.integration import Integration, RateLimit
+from alertfleet.headers import parse_header_pairs, secret_values
+from alertfleet.integration import Integration, NotConfigured, RateLimit
 from alertfleet.models import Investigation, WriteTarget, utcnow
 from alertfleet.settings import FleetSettings
 from alertfleet.writing import Throttle, Writer
 from integrations.webhook.settings import WebhookDestination, WebhookSettings
+
+if TYPE_CHECKING:
+    from alertfleet.config import RoutingConfig
 
 
 class WebhookIntegration(Integration[WebhookSettings]):
@@ -37,13 +40,41 @@ class WebhookIntegration(Integration[WebhookSettings]):
         return values
 
     def default_destination(self, settings: FleetSettings) -> BaseModel | None:
-        url = self.own(settings).webhook_url
-        return WebhookDestination(type="webhook", url=url) if url else None
+        """WEBHOOK_URL, with WEBHOOK_HEADERS (as written: `${VAR}` is expanded by the writer) and
+        WEBHOOK_SECRET: the environment's headers and signing key go wherever WEBHOOK_URL goes."""
+        own = self.own(settings)
+        if not own.webhook_url:
+            return None
+        text = own.webhook_headers.get_secret_value() if own.webhook_headers else ""
+        return WebhookDestination(
+            type="webhook",
+            url=own.webhook_url,
+            headers=dict(parse_header_pairs(text)),
+            secret_env="WEBHOOK_SECRET" if own.webhook_secret else None,
+        )
 
-    def write_target(self, destination: BaseModel) -> WriteTarget:
+    def write_target(self, destination: BaseModel, name: str = "") -> WriteTarget:
+        # The worker resolves the destination's headers and signing key from its own config by name.
         assert isinstance(destination, WebhookDestination)
-        options = {"url": destination.url, "headers": dict(destination.headers), "secret_env": destination.secret_env}
-        return WriteTarget(type=self.name, target=destination.url, options=options)
+        return WriteTarget(
+            type=self.name, target=destination.url, options={"url": destination.url, "destination": name}
+        )
+
+    def settings_for(
+        self, options: Mapping[str, Any], settings: FleetSettings, config: RoutingConfig | None = None
+    ) -> FleetSettings:
+        if "destination" in options:
+            options = self._named(options, config)
+        return super().settings_for(options, settings, config)
+
+    @staticmethod
+    def _named(options: Mapping[str, Any], config: RoutingConfig | None) -> dict[str, Any]:
+        """A routed webhook's options as the writer needs them, from the named destination in `config`."""
+        name, url = str(options["destination"]), str(options.get("url", ""))
+        spec = config.destinations.get(name) if config is not None else None
+        if not isinstance(spec, WebhookDestination) or spec.url != url:
+            raise NotConfigured(f"webhook destination {name!r} ({url}) is no longer in the routing config")
+        return {"url": url, "headers": dict(spec.headers), "secret_env": spec.secret_env}
 
     def describe(self, name: str, destination: BaseModel) -> str:
         assert isinstance(destination, WebhookDestination)

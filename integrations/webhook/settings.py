@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings
 
 from alertfleet.config_file import EnvName, StrictModel
@@ -39,6 +39,14 @@ class WebhookSettings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         resolve_headers(value.get_secret_value())  # syntax and ${VAR} references, checked at start-up
+        return value
+
+    @field_validator("webhook_headers", "webhook_secret")
+    @classmethod
+    def _webhook_needs_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # They belong to WEBHOOK_URL alone (named webhooks have their own): without it nothing would use them.
+        if value is not None and value.get_secret_value().strip() and not info.data.get("webhook_url"):
+            raise ValueError("is set but WEBHOOK_URL is not (it applies only to WEBHOOK_URL)")
         return value
 
     def webhook_header_map(self) -> dict[str, str]:

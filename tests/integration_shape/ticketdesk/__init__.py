@@ -43,7 +43,7 @@ class TicketDeskIntegration(Integration[TicketDeskSettings]):
         own = self.own(settings)
         return [TicketPoller(own.ticketdesk_url, own.ticketdesk_poll_interval, throttle)] if own.ticketdesk_url else []
 
-    def write_target(self, destination: BaseModel) -> WriteTarget:
+    def write_target(self, destination: BaseModel, name: str = "") -> WriteTarget:
         assert isinstance(destination, TicketDeskDestination)
         return WriteTarget(type=self.name, target=destination.queue)
 
