@@ -126,8 +126,8 @@ def test_cli_destination_webhook_sends_the_environments_headers(tmp_path: Path, 
 
 def test_a_webhook_destination_gone_from_the_config_is_refused_by_name() -> None:
     from alertfleet.config import parse_config
-    from alertfleet.settings import Settings
     from alertfleet.integration import NotConfigured as UnknownDestination
+    from alertfleet.settings import Settings
     from workers.destinations import settings_for
 
     settings = Settings.model_validate({})
