@@ -1,8 +1,8 @@
 """The routing config (ALERTFLEET_CONFIG): models, named destinations and an Alertmanager-style route tree.
 
 The file is validated as a whole at start-up and on every reload; each problem is one line naming its
-place in the file, e.g. `route.routes[2].destinations[0]: unknown destination 'pagerduty-eu'`.
-Without a file, the environment gives the one default route (SLACK_CHANNEL, WEBHOOK_URL, MODEL).
+place in the file, e.g. `route.routes[2].destinations[0]: unknown destination 'oncall-eu'`.
+Without a file, the environment gives the one default route (each integration's own variables, and MODEL).
 """
 
 from __future__ import annotations
@@ -15,22 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from alertfleet.config_file import (
-    DESTINATION_TYPES,
-    ENV_REF,
-    ConfigFile,
-    DestinationSpec,
-    PagerDutyDestination,
-    RouteSpec,
-    SlackDestination,
-    WebhookDestination,
-)
-from alertfleet.headers import parse_header_pairs
+from alertfleet.config_file import ConfigFile, RouteSpec, config_file_model, destination_types
 from alertfleet.matchers import Matcher, legacy_matchers, parse_matchers
 from alertfleet.models import InvestigateMode
-from alertfleet.settings import Settings
+from alertfleet.registry import by_destination
+from alertfleet.registry import destinations as registry_destinations
+from alertfleet.settings import FleetSettings
 from alertfleet.toolset_config import (
     McpServerSpec,
     ToolsetsSpec,
@@ -45,19 +37,15 @@ __all__ = [
     "GROUP_BY_ALL",
     "ConfigError",
     "DestinationSpec",
-    "PagerDutyDestination",
     "Route",
     "RoutingConfig",
-    "SlackDestination",
-    "WebhookDestination",
     "default_config",
-    "environment_webhook",
     "load_config",
     "parse_config",
 ]
 
-# The variable holding a destination's secret when it names none with `token_env`.
-DEFAULT_SECRET_ENV = {"slack": "SLACK_BOT_TOKEN", "pagerduty": "PAGERDUTY_API_KEY", "opsgenie": "OPSGENIE_API_KEY"}
+# A destination as parsed: the model its integration declares (alertfleet.integration.destination_model).
+DestinationSpec = BaseModel
 GROUP_BY_ALL = "..."
 
 
@@ -117,10 +105,7 @@ class RoutingConfig:
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
         env = os.environ if environ is None else environ
-        names = [getattr(d, "token_env", None) or getattr(d, "secret_env", None) for d in self.destinations.values()]
-        for destination in self.destinations.values():
-            if isinstance(destination, WebhookDestination):
-                names += [ref for value in destination.headers.values() for ref in ENV_REF.findall(value)]
+        names = [name for d in self.destinations.values() for name in by_destination(d).secret_env_names(d)]
         names += mcp_secret_names(self.mcp_servers)
         return [env[name] for name in names if name and env.get(name)]
 
@@ -129,7 +114,7 @@ class RoutingConfig:
 
 
 def load_config(
-    settings: Settings, path: Path | None = None, environ: Mapping[str, str] | None = None
+    settings: FleetSettings, path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> RoutingConfig:
     """The file at `path` (default ALERTFLEET_CONFIG) or, without one, the environment's default route."""
     path = path if path is not None else settings.config_file
@@ -143,7 +128,7 @@ def load_config(
 
 
 def parse_config(
-    text: str, settings: Settings, source: str = "<config>", environ: Mapping[str, str] | None = None
+    text: str, settings: FleetSettings, source: str = "<config>", environ: Mapping[str, str] | None = None
 ) -> RoutingConfig:
     """Validate a config text as a whole; raise ConfigError listing every problem found."""
     env = os.environ if environ is None else environ
@@ -154,7 +139,7 @@ def parse_config(
     if not isinstance(raw, dict):
         raise ConfigError([f"the file must be a mapping with a route: key, not a {type(raw).__name__}"], source)
     try:
-        spec = ConfigFile.model_validate(raw)
+        spec = config_file_model().model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_pydantic_problems(exc), source) from None
     problems: list[str] = []
@@ -178,17 +163,17 @@ def parse_config(
     )
 
 
-def _env_models(settings: Settings) -> dict[str, str]:
+def _env_models(settings: FleetSettings) -> dict[str, str]:
     return {settings.model: settings.model} if settings.model else {}
 
 
-def default_config(settings: Settings) -> RoutingConfig:
+def default_config(settings: FleetSettings) -> RoutingConfig:
     """Zero-config: one route sending every investigation to the destinations the environment sets up."""
     destinations: dict[str, DestinationSpec] = {}
-    if settings.slack_bot_token and settings.slack_channel:
-        destinations["slack"] = SlackDestination(type="slack", channel=settings.slack_channel)
-    if settings.webhook_url:
-        destinations["webhook"] = environment_webhook(settings, settings.webhook_url)
+    for integration in registry_destinations():
+        found = integration.default_destination(settings)
+        if found is not None:
+            destinations[integration.name] = found
     root = Route(
         path="route",
         name="default",
@@ -204,25 +189,13 @@ def default_config(settings: Settings) -> RoutingConfig:
     return RoutingConfig(root, destinations, "environment", "environment", models=_env_models(settings))
 
 
-def environment_webhook(settings: Settings, url: str) -> WebhookDestination:
-    """WEBHOOK_URL as a destination, with WEBHOOK_HEADERS (as written: `${VAR}` is expanded by the writer)
-    and WEBHOOK_SECRET: the environment's headers and signing key go wherever WEBHOOK_URL goes."""
-    text = settings.webhook_headers.get_secret_value() if settings.webhook_headers else ""
-    return WebhookDestination(
-        type="webhook",
-        url=url,
-        headers=dict(parse_header_pairs(text)),
-        secret_env="WEBHOOK_SECRET" if settings.webhook_secret else None,
-    )
-
-
 def _resolve(
     spec: RouteSpec,
     path: str,
     parent: Route | None,
     file: ConfigFile,
     models: Mapping[str, str],
-    settings: Settings,
+    settings: FleetSettings,
     problems: list[str],
 ) -> Route:
     """Fill in what the route inherits from its parent, and note what it references but nobody defined."""
@@ -290,28 +263,12 @@ def _name_problems(root: Route) -> list[str]:
     return problems
 
 
-def _secret_problems(spec: ConfigFile, settings: Settings, env: Mapping[str, str]) -> list[str]:
+def _secret_problems(spec: ConfigFile, settings: FleetSettings, env: Mapping[str, str]) -> list[str]:
     """Every secret a destination needs must be there now, not at the first alert."""
     problems = []
     for name, destination in spec.destinations.items():
-        where = f"destinations.{name}"
-        if isinstance(destination, WebhookDestination):
-            for header, value in destination.headers.items():
-                problems += [
-                    f"{where}.headers.{header}: environment variable {ref} is not set"
-                    for ref in ENV_REF.findall(value)
-                    if not env.get(ref)
-                ]
-            if destination.secret_env is not None and not env.get(destination.secret_env):
-                problems.append(f"{where}.secret_env: environment variable {destination.secret_env} is not set")
-            continue
-        if destination.token_env is not None:
-            if not env.get(destination.token_env):
-                problems.append(f"{where}.token_env: environment variable {destination.token_env} is not set")
-            continue
-        default = DEFAULT_SECRET_ENV[destination.type]
-        if not env.get(default) and not getattr(settings, default.lower(), None):
-            problems.append(f"{where}: {destination.type} needs {default} (or token_env naming another variable)")
+        integration = by_destination(destination)
+        problems += integration.destination_problems(f"destinations.{name}", destination, settings, env)
     return problems
 
 
@@ -320,7 +277,7 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         loc = list(err["loc"])
         if len(loc) >= 3 and loc[0] == "destinations":
-            del loc[2]  # the discriminator's tag (slack, webhook, ...) is not a place in the file
+            del loc[2]  # the discriminator's tag (the destination's type) is not a place in the file
         problems.append(f"{_path(loc) or 'file'}: {_message(err)}")
     return problems
 
@@ -339,9 +296,9 @@ def _message(err: Any) -> str:
     if kind == "missing":
         return "missing required key"
     if kind == "union_tag_invalid":
-        return f"unknown destination type {err['ctx']['tag']!r} (one of {', '.join(DESTINATION_TYPES)})"
+        return f"unknown destination type {err['ctx']['tag']!r} (one of {', '.join(destination_types())})"
     if kind == "union_tag_not_found":
-        return f"missing type: (one of {', '.join(DESTINATION_TYPES)})"
+        return f"missing type: (one of {', '.join(destination_types())})"
     return str(err["msg"]).removeprefix("Value error, ")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 
 from alertfleet.headers import secret_values as header_secret_values
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 
 REDACTED = "***"
 _secrets: set[str] = set()
@@ -48,12 +48,12 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-def secrets_of(settings: Settings) -> list[str | None]:
+def secrets_of(settings: FleetSettings) -> list[str | None]:
     import os
 
-    values: list[str | None] = [
-        s.get_secret_value() if s else None for s in (settings.slack_bot_token, settings.ingest_token)
-    ]
+    from alertfleet.registry import integrations
+
+    values: list[str | None] = [settings.ingest_token.get_secret_value() if settings.ingest_token else None]
     values.extend(settings.api_token_values())
     if settings.flower_basic_auth is not None:  # the pairs and each password alone
         pairs = settings.flower_basic_auth.get_secret_value().split(",")
@@ -61,20 +61,17 @@ def secrets_of(settings: Settings) -> list[str | None]:
     for name, value in os.environ.items():
         if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
             values.append(value)
-    # WEBHOOK_HEADERS carries credentials (e.g. "Authorization: Bearer ..."), expanded or not.
+    # PROMETHEUS_HEADERS carries credentials (the prometheus toolset sends them), expanded or not.
     with contextlib.suppress(ValueError):  # validated at start-up; nothing to mask if a variable vanished
-        values.extend(header_secret_values(settings.webhook_header_map()))
-    if settings.webhook_headers is not None:
-        values.append(settings.webhook_headers.get_secret_value())
-    # PROMETHEUS_HEADERS the same way (the prometheus toolset sends them).
-    with contextlib.suppress(ValueError):
         values.extend(header_secret_values(settings.prometheus_header_map()))
     if settings.prometheus_headers is not None:
         values.append(settings.prometheus_headers.get_secret_value())
+    for integration in integrations():  # what only the integration knows is secret (e.g. header values)
+        values.extend(integration.secrets(settings))
     return values
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: FleetSettings) -> None:
     """JSON lines on stderr for structlog and stdlib loggers alike (celery, uvicorn, httpx), secrets masked.
 
     Called by every process the fleet starts: the CLI, each uvicorn worker (ingest.app:serve_app) and

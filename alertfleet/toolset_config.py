@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alertfleet.headers import check_header_map, expand_env, parse_header_pairs
-from alertfleet.settings import Settings, parse_duration
+from alertfleet.settings import FleetSettings, parse_duration
 
 BUILTIN_TOOLSETS = ("prometheus", "alertmanager", "kubernetes", "skills", "http")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -187,7 +187,7 @@ def _header_pairs(text: str | None) -> dict[str, str]:
     return dict(parse_header_pairs(text)) if text else {}
 
 
-def kubernetes_from_env(settings: Settings, environ: Mapping[str, str]) -> KubernetesSpec | None:
+def kubernetes_from_env(settings: FleetSettings, environ: Mapping[str, str]) -> KubernetesSpec | None:
     """In-cluster config, KUBECONFIG, or the default ~/.kube/config: whichever exists; none → off."""
     if settings.kubeconfig:
         return KubernetesSpec(kubeconfig=settings.kubeconfig)
@@ -198,7 +198,7 @@ def kubernetes_from_env(settings: Settings, environ: Mapping[str, str]) -> Kuber
 
 
 def effective_toolsets(
-    settings: Settings,
+    settings: FleetSettings,
     file: ToolsetsSpec | None = None,
     mcp_servers: Mapping[str, McpServerSpec] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -209,8 +209,9 @@ def effective_toolsets(
     if settings.prometheus_url:
         secret = settings.prometheus_headers.get_secret_value() if settings.prometheus_headers else None
         from_env["prometheus"] = PrometheusSpec(url=settings.prometheus_url, headers=_header_pairs(secret))
-    if settings.alertmanager_url:
-        from_env["alertmanager"] = AlertmanagerSpec(url=settings.alertmanager_url)
+    alertmanager_url = getattr(settings, "alertmanager_url", None)  # ALERTMANAGER_URL (the alertmanager source's)
+    if alertmanager_url:
+        from_env["alertmanager"] = AlertmanagerSpec(url=alertmanager_url)
     kube = kubernetes_from_env(settings, env)
     if kube is not None:
         from_env["kubernetes"] = kube

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 from fastapi import Request
 
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 from ingest.auth import check_token
 from ingest.intake import Intake
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class IngestState:
-    settings: Settings
+    settings: FleetSettings
     redis: aioredis.Redis
     intake: Intake
     sessions: SessionGateway | None = None  # the HTTP API's sessions (chat, investigate, Kubernaut, Robusta)

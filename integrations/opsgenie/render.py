@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alertfleet.models import Investigation
-from integrations.base import truncate
+from alertfleet.writing import truncate
 
 # OpsGenie documents notes as limited to 25,000 characters (the vendored spec states no maxLength).
 NOTE_LIMIT = 25_000

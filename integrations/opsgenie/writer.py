@@ -13,7 +13,7 @@ from typing import Literal
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
-from integrations.base import RequestBudget, Throttle, WriteError, WriteResult
+from alertfleet.writing import RequestBudget, Throttle, WriteError, WriteResult
 from integrations.opsgenie.client import OpsGenieClient, RequestStatus
 from integrations.opsgenie.render import footer_marker, render_note
 from integrations.opsgenie.source import created_at_ms

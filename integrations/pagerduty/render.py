@@ -7,7 +7,7 @@ already added (a retry after a timeout whose note did reach PagerDuty) instead o
 from __future__ import annotations
 
 from alertfleet.models import Investigation
-from integrations.base import truncate
+from alertfleet.writing import truncate
 
 NOTE_LIMIT = 25_000  # PagerDuty's limit on a note's content
 _FACT_LABELS = (

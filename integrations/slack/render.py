@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from alertfleet.models import Investigation
-from integrations.base import truncate
+from alertfleet.writing import truncate
 
 SECTION_LIMIT = 3000  # Block Kit section text limit
 TEXT_LIMIT = 39_000  # chat.postMessage text limit is 40,000

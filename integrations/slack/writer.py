@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
-from integrations.base import RateLimited, WriteError, WriteResult, retry_after_seconds
+from alertfleet.writing import RateLimited, WriteError, WriteResult, retry_after_seconds
 from integrations.slack.render import render_blocks, render_text
 
 METADATA_EVENT = "alertfleet_investigation"

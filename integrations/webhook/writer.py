@@ -17,7 +17,7 @@ import httpx
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord, utcnow
-from integrations.base import RateLimited, WriteError, WriteResult, retry_after_seconds
+from alertfleet.writing import RateLimited, WriteError, WriteResult, retry_after_seconds
 from integrations.webhook.render import delivery_identity, render_payload
 
 SIGNATURE_HEADER = "X-Alertfleet-Signature"

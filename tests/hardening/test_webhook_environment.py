@@ -126,8 +126,9 @@ def test_cli_destination_webhook_sends_the_environments_headers(tmp_path: Path, 
 
 def test_a_webhook_destination_gone_from_the_config_is_refused_by_name() -> None:
     from alertfleet.config import parse_config
+    from alertfleet.integration import NotConfigured as UnknownDestination
     from alertfleet.settings import Settings
-    from workers.destinations import UnknownDestination, settings_for
+    from workers.destinations import settings_for
 
     settings = Settings.model_validate({})
     config = parse_config("route: {investigate: enrich}\n", settings, environ={})

@@ -8,17 +8,18 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from alertfleet.integration import NotConfigured as UnknownDestination
 from alertfleet.keys import write_key
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteRecord
 from alertfleet.settings import Settings
-from integrations.base import RateLimited, WriteError, WriteResult
+from alertfleet.writing import RateLimited, WriteError, WriteResult
 from integrations.pagerduty.client import PagerDutyApi
 from integrations.pagerduty.render import NOTE_LIMIT
 from integrations.pagerduty.source import event_from_incident
 from integrations.pagerduty.writer import PagerDutyWriter, WriterOptions
 from tests.conftest import PAGERDUTY_FROM, PAGERDUTY_KEY
 from tests.stubs.pagerduty import PagerDutyStub
-from workers.destinations import UnknownDestination, build_writer, destinations_for
+from workers.destinations import build_writer, destinations_for
 from workers.investigator.enrich import enrich
 from workers.writes import perform_write
 

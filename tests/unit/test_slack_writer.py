@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alertfleet.models import Event, Investigation
-from integrations.base import RateLimited, WriteError
+from alertfleet.writing import RateLimited, WriteError
 from integrations.slack.writer import SlackWriter
 from tests.conftest import SLACK_TOKEN
 from tests.stubs.slack import SlackStub

@@ -11,7 +11,7 @@ import redis
 
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteRecord
 from alertfleet.settings import Settings
-from integrations.base import RateLimited, WriteError
+from alertfleet.writing import RateLimited, WriteError
 from integrations.webhook.render import render_payload
 from integrations.webhook.writer import SIGNATURE_HEADER, WebhookEndpoint, WebhookWriter, signature
 from tests.stubs.webhook import WebhookStub

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from alertfleet.models import Event, InvestigationResult
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 from workers.investigator.enrich import enrich
 from workers.investigator.loop import LoopLimits, ModelUnavailable, investigate_with_model
 from workers.investigator.toolsets.registry import Toolbox
 from workers.investigator.verdict import ask_verdict
 
 
-def _default_toolbox(settings: Settings) -> Toolbox:
+def _default_toolbox(settings: FleetSettings) -> Toolbox:
     """The CLI's path: the same toolsets the fleet would use, from ALERTFLEET_CONFIG and the environment."""
     from alertfleet.config import load_config
     from workers.investigator.toolsets.registry import toolbox_for
@@ -22,7 +22,7 @@ def _default_toolbox(settings: Settings) -> Toolbox:
 
 def run_investigation(
     event: Event,
-    settings: Settings,
+    settings: FleetSettings,
     *,
     degrade: bool = False,
     mode: Literal["llm", "enrich"] | None = None,

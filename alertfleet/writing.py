@@ -1,4 +1,9 @@
-"""The one writer contract every destination fills in (after Alertmanager's `Notify`)."""
+"""The writer half of the integration interface (after Alertmanager's `Notify`): what a write returns,
+how it fails, and the helpers every writer shares (request budget, truncation, Retry-After).
+
+`WriteError.recoverable` is the whole retry contract: the writer says whether a retry can help; the
+write task decides how (backoff, dead letter). Writers know nothing of Celery or Redis.
+"""
 
 from __future__ import annotations
 
@@ -32,12 +37,19 @@ class WriteError(Exception):
 
 
 class RateLimited(WriteError):
+    """The vendor (or the shared limiter) said "not now": recoverable, and pauses the vendor fleet-wide."""
+
     def __init__(self, reason: str, retry_after: float | None) -> None:
         super().__init__(reason, recoverable=True, retry_after=retry_after)
 
 
 class Writer(Protocol):
-    """Investigation -> vendor call. Knows nothing of Celery or Redis."""
+    """Investigation -> vendor call. Knows nothing of Celery or Redis.
+
+    `destination` is the integration's name (the write record's and the limiter's key); `target` is
+    what the route or the source named (a channel, an incident id, a URL); `previous` is the record of
+    the last successful write of this (investigation, destination, target), so a write updates or skips.
+    """
 
     destination: str
 
@@ -66,7 +78,11 @@ Throttle = Callable[[], float]  # 0 when a request may go now, else the seconds 
 
 
 class RequestBudget:
-    """One write's vendor requests against the shared limit; the first `prepaid` were paid by the task."""
+    """One write's vendor requests against the shared limit; the first `prepaid` were paid by the task.
+
+    A writer that makes several requests per write (note + status poll, tags + note) charges each one;
+    the write task already took one token before calling the writer (`prepaid=1`).
+    """
 
     def __init__(self, throttle: Throttle | None, prepaid: int, vendor: str) -> None:
         self.throttle = throttle
