@@ -145,7 +145,7 @@ class Sections(BaseModel):
 
 
 class ToolCallRecord(BaseModel):
-    """One tool call of an investigation, as the API shows it and the Slack footer counts it."""
+    """One tool call of an investigation, as the API shows it and the message footers count it."""
 
     tool_call_id: str
     tool_name: str
