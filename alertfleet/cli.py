@@ -12,13 +12,13 @@ from types import FrameType
 
 import typer
 
-from alertfleet.queue import ALL_QUEUES
-from alertfleet.settings import Settings, SettingsError, get_settings
+from alertfleet.queue import all_queues
+from alertfleet.settings import FleetSettings, SettingsError, get_settings
 
 app = typer.Typer(help="alertfleet: alert investigation fleet (HolmesGPT-compatible).", no_args_is_help=True)
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit() -> FleetSettings:
     """Validated settings, or one readable line per bad setting and exit code 2."""
     try:
         settings = get_settings()
@@ -62,7 +62,7 @@ def ingest(
 
 @app.command()
 def worker(
-    queues: str = typer.Option(",".join(ALL_QUEUES), help="Comma-separated queues to consume."),
+    queues: str = typer.Option(",".join(all_queues()), help="Comma-separated queues to consume."),
     concurrency: int = typer.Option(4, min=1, help="Concurrent tasks (threads, or processes with prefork)."),
     # threads: measured in bench/pipeline.py — I/O-bound tasks, one litellm import (~170 MB) per worker.
     pool: str = typer.Option("threads", help="Celery pool: threads (default), prefork or solo."),
@@ -160,8 +160,9 @@ def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
 
 def _register_subcommands() -> None:
     from alertfleet.cli_dlq import dlq_app
-    from alertfleet.cli_investigate import investigate_app
+    from alertfleet.cli_investigate import investigate_app, register_verbs
 
+    register_verbs()  # each integration's `investigate <name>` verb, found through the registry
     app.add_typer(investigate_app, name="investigate")
     app.add_typer(dlq_app, name="dlq")
     from alertfleet.cli_config import config_app

@@ -12,20 +12,12 @@ from pathlib import Path
 
 import typer
 
-from alertfleet.config import (
-    ConfigError,
-    DestinationSpec,
-    PagerDutyDestination,
-    Route,
-    RoutingConfig,
-    SlackDestination,
-    WebhookDestination,
-    load_config,
-)
+from alertfleet.config import ConfigError, DestinationSpec, Route, RoutingConfig, load_config
 from alertfleet.matchers import MatcherError, parse_labels
 from alertfleet.models import Event
+from alertfleet.registry import by_destination
 from alertfleet.routing import decide, match_routes
-from alertfleet.settings import Settings, SettingsError, get_settings
+from alertfleet.settings import FleetSettings, SettingsError, get_settings
 
 config_app = typer.Typer(help="Routing config: validate it, and test where alerts go.", no_args_is_help=True)
 
@@ -36,14 +28,14 @@ def _fail(lines: list[str]) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _settings() -> Settings:
+def _settings() -> FleetSettings:
     try:
         return get_settings()
     except SettingsError as exc:
         raise _fail(exc.problems) from None
 
 
-def config_or_exit(settings: Settings, path: Path | None = None) -> RoutingConfig:
+def config_or_exit(settings: FleetSettings, path: Path | None = None) -> RoutingConfig:
     """The validated config, or one line per problem (naming its place in the file) and exit code 2."""
     try:
         return load_config(settings, path)
@@ -52,15 +44,7 @@ def config_or_exit(settings: Settings, path: Path | None = None) -> RoutingConfi
 
 
 def describe_destination(name: str, destination: DestinationSpec) -> str:
-    if isinstance(destination, SlackDestination):
-        token = f", token from {destination.token_env}" if destination.token_env else ""
-        return f"{name} (slack {destination.channel}{token})"
-    if isinstance(destination, WebhookDestination):
-        headers = f", headers {', '.join(sorted(destination.headers))}" if destination.headers else ""
-        return f"{name} (webhook {destination.url}{headers})"
-    kind = "pagerduty" if isinstance(destination, PagerDutyDestination) else "opsgenie"
-    mode = f", mode {destination.mode}" if destination.mode else ""
-    return f"{name} ({kind}{mode})"
+    return by_destination(destination).describe(name, destination)
 
 
 def describe_route(route: Route) -> str:

@@ -15,38 +15,28 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from alertfleet.config_file import (
-    DESTINATION_TYPES,
-    ENV_REF,
-    ConfigFile,
-    DestinationSpec,
-    PagerDutyDestination,
-    RouteSpec,
-    SlackDestination,
-    WebhookDestination,
-)
+from alertfleet.config_file import ConfigFile, RouteSpec, config_file_model, destination_types
 from alertfleet.matchers import Matcher, legacy_matchers, parse_matchers
 from alertfleet.models import InvestigateMode
-from alertfleet.settings import Settings
+from alertfleet.registry import by_destination
+from alertfleet.registry import destinations as registry_destinations
+from alertfleet.settings import FleetSettings
 
 __all__ = [
     "GROUP_BY_ALL",
     "ConfigError",
     "DestinationSpec",
-    "PagerDutyDestination",
     "Route",
     "RoutingConfig",
-    "SlackDestination",
-    "WebhookDestination",
     "default_config",
     "load_config",
     "parse_config",
 ]
 
-# The variable holding a destination's secret when it names none with `token_env`.
-DEFAULT_SECRET_ENV = {"slack": "SLACK_BOT_TOKEN", "pagerduty": "PAGERDUTY_API_KEY", "opsgenie": "OPSGENIE_API_KEY"}
+# A destination as parsed: the model its integration declares (alertfleet.integration.destination_model).
+DestinationSpec = BaseModel
 GROUP_BY_ALL = "..."
 
 
@@ -99,10 +89,7 @@ class RoutingConfig:
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
         env = os.environ if environ is None else environ
-        names = [getattr(d, "token_env", None) or getattr(d, "secret_env", None) for d in self.destinations.values()]
-        for destination in self.destinations.values():
-            if isinstance(destination, WebhookDestination):
-                names += [ref for value in destination.headers.values() for ref in ENV_REF.findall(value)]
+        names = [name for d in self.destinations.values() for name in by_destination(d).secret_env_names(d)]
         return [env[name] for name in names if name and env.get(name)]
 
 
@@ -110,7 +97,7 @@ class RoutingConfig:
 
 
 def load_config(
-    settings: Settings, path: Path | None = None, environ: Mapping[str, str] | None = None
+    settings: FleetSettings, path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> RoutingConfig:
     """The file at `path` (default ALERTFLEET_CONFIG) or, without one, the environment's default route."""
     path = path if path is not None else settings.config_file
@@ -124,7 +111,7 @@ def load_config(
 
 
 def parse_config(
-    text: str, settings: Settings, source: str = "<config>", environ: Mapping[str, str] | None = None
+    text: str, settings: FleetSettings, source: str = "<config>", environ: Mapping[str, str] | None = None
 ) -> RoutingConfig:
     """Validate a config text as a whole; raise ConfigError listing every problem found."""
     env = os.environ if environ is None else environ
@@ -135,7 +122,7 @@ def parse_config(
     if not isinstance(raw, dict):
         raise ConfigError([f"the file must be a mapping with a route: key, not a {type(raw).__name__}"], source)
     try:
-        spec = ConfigFile.model_validate(raw)
+        spec = config_file_model().model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_pydantic_problems(exc), source) from None
     problems: list[str] = []
@@ -147,14 +134,13 @@ def parse_config(
     return RoutingConfig(root, dict(spec.destinations), source, hashlib.sha256(text.encode()).hexdigest())
 
 
-def default_config(settings: Settings) -> RoutingConfig:
+def default_config(settings: FleetSettings) -> RoutingConfig:
     """Zero-config: one route sending every investigation to the destinations the environment sets up."""
     destinations: dict[str, DestinationSpec] = {}
-    if settings.slack_bot_token and settings.slack_channel:
-        destinations["slack"] = SlackDestination(type="slack", channel=settings.slack_channel)
-    webhook_url = getattr(settings, "webhook_url", None)
-    if webhook_url:
-        destinations["webhook"] = WebhookDestination(type="webhook", url=webhook_url)
+    for integration in registry_destinations():
+        found = integration.default_destination(settings)
+        if found is not None:
+            destinations[integration.name] = found
     root = Route(
         path="route",
         name="default",
@@ -176,7 +162,7 @@ def _resolve(
     parent: Route | None,
     file: ConfigFile,
     models: Mapping[str, str],
-    settings: Settings,
+    settings: FleetSettings,
     problems: list[str],
 ) -> Route:
     """Fill in what the route inherits from its parent, and note what it references but nobody defined."""
@@ -238,28 +224,12 @@ def _name_problems(root: Route) -> list[str]:
     return problems
 
 
-def _secret_problems(spec: ConfigFile, settings: Settings, env: Mapping[str, str]) -> list[str]:
+def _secret_problems(spec: ConfigFile, settings: FleetSettings, env: Mapping[str, str]) -> list[str]:
     """Every secret a destination needs must be there now, not at the first alert."""
     problems = []
     for name, destination in spec.destinations.items():
-        where = f"destinations.{name}"
-        if isinstance(destination, WebhookDestination):
-            for header, value in destination.headers.items():
-                problems += [
-                    f"{where}.headers.{header}: environment variable {ref} is not set"
-                    for ref in ENV_REF.findall(value)
-                    if not env.get(ref)
-                ]
-            if destination.secret_env is not None and not env.get(destination.secret_env):
-                problems.append(f"{where}.secret_env: environment variable {destination.secret_env} is not set")
-            continue
-        if destination.token_env is not None:
-            if not env.get(destination.token_env):
-                problems.append(f"{where}.token_env: environment variable {destination.token_env} is not set")
-            continue
-        default = DEFAULT_SECRET_ENV[destination.type]
-        if not env.get(default) and not getattr(settings, default.lower(), None):
-            problems.append(f"{where}: {destination.type} needs {default} (or token_env naming another variable)")
+        integration = by_destination(destination)
+        problems += integration.destination_problems(f"destinations.{name}", destination, settings, env)
     return problems
 
 
@@ -287,9 +257,9 @@ def _message(err: Any) -> str:
     if kind == "missing":
         return "missing required key"
     if kind == "union_tag_invalid":
-        return f"unknown destination type {err['ctx']['tag']!r} (one of {', '.join(DESTINATION_TYPES)})"
+        return f"unknown destination type {err['ctx']['tag']!r} (one of {', '.join(destination_types())})"
     if kind == "union_tag_not_found":
-        return f"missing type: (one of {', '.join(DESTINATION_TYPES)})"
+        return f"missing type: (one of {', '.join(destination_types())})"
     return str(err["msg"]).removeprefix("Value error, ")
 
 

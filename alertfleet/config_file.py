@@ -6,21 +6,22 @@ alertfleet.config resolves it (inheritance, references, secrets) into the tree r
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from alertfleet.matchers import MatcherError, parse_matchers
 from alertfleet.models import InvestigateMode
 
-DESTINATION_TYPES = ("slack", "pagerduty", "opsgenie", "webhook")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _DURATION_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A config block: unknown keys are errors, values are frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -28,53 +29,7 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 WriteMode = Literal["read-only", "notes", "update"]
 
 
-class SlackDestination(_Strict):
-    type: Literal["slack"]
-    channel: str = Field(min_length=1)
-    token_env: EnvName | None = None
-
-
-class PagerDutyDestination(_Strict):
-    type: Literal["pagerduty"]
-    mode: WriteMode | None = None
-    token_env: EnvName | None = None
-
-
-class OpsGenieDestination(_Strict):
-    type: Literal["opsgenie"]
-    mode: WriteMode | None = None
-    token_env: EnvName | None = None
-
-
-class WebhookDestination(_Strict):
-    type: Literal["webhook"]
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    secret_env: EnvName | None = None  # the variable holding its HMAC signing key (X-Alertfleet-Signature)
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-    @field_validator("headers")
-    @classmethod
-    def _header_syntax(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, text in value.items():
-            if not _HEADER_NAME.match(name):
-                raise ValueError(f"{name!r} is not a valid header name")
-            if any(char in text for char in ";\r\n"):  # never echo the value: it may be a credential
-                raise ValueError(f"header {name}: the value must not contain ';' or a line break")
-        return value
-
-
-DestinationSpec = SlackDestination | PagerDutyDestination | OpsGenieDestination | WebhookDestination
-Destination = Annotated[DestinationSpec, Field(discriminator="type")]
-
-
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
     model: str = Field(min_length=1)
 
 
@@ -103,7 +58,7 @@ def _duration(value: Any) -> Any:
     return value
 
 
-class RouteSpec(_Strict):
+class RouteSpec(StrictModel):
     name: str | None = Field(default=None, min_length=1)
     matchers: list[Annotated[str, AfterValidator(_valid_matcher)]] = Field(default_factory=list)
     match: dict[str, str] = Field(default_factory=dict)
@@ -123,7 +78,38 @@ class RouteSpec(_Strict):
         return _duration(value)
 
 
-class ConfigFile(_Strict):
+class ConfigFile(StrictModel):
+    """The whole file; `destinations` holds each integration's own destination model (by `type:`)."""
+
     models: dict[str, str | ModelSpec] = Field(default_factory=dict)
-    destinations: dict[str, Destination] = Field(default_factory=dict)
+    destinations: dict[str, Any] = Field(default_factory=dict)
     route: RouteSpec
+
+
+def destination_types() -> list[str]:
+    """The `type:` values a destination may have: the registered integrations that write."""
+    from alertfleet.registry import destination_models
+
+    return [_type_of(model) for model in destination_models()]
+
+
+def _type_of(model: type[BaseModel]) -> str:
+    return str(model.model_fields["type"].annotation.__args__[0])  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=8)
+def _config_file_model(models: tuple[type[BaseModel], ...]) -> type[ConfigFile]:
+    union: Any = Union.__getitem__(models) if len(models) > 1 else models[0]
+    destination = Annotated[union, Field(discriminator="type")] if len(models) > 1 else union
+    return create_model(
+        "ConfigFile",
+        __base__=ConfigFile,
+        destinations=(dict[str, destination], Field(default_factory=dict)),  # type: ignore[valid-type]
+    )
+
+
+def config_file_model() -> type[ConfigFile]:
+    """ConfigFile with `destinations:` validated against every registered integration's model."""
+    from alertfleet.registry import destination_models
+
+    return _config_file_model(tuple(destination_models()))

@@ -21,7 +21,7 @@ import structlog
 
 from alertfleet.config import ConfigError, RoutingConfig, load_config, parse_config
 from alertfleet.log import register_secrets
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 
 log = structlog.get_logger("config")
 
@@ -42,7 +42,7 @@ def _stamp(path: Path | None) -> Stamp:
 class ConfigHolder:
     """Loads the config once (a bad file raises ConfigError: start-up refuses it), then keeps it current."""
 
-    def __init__(self, settings: Settings, path: Path | None = None, *, poll_interval: float = 1.0) -> None:
+    def __init__(self, settings: FleetSettings, path: Path | None = None, *, poll_interval: float = 1.0) -> None:
         self.settings = settings
         self.path = path if path is not None else settings.config_file
         self.poll_interval = poll_interval

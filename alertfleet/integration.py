@@ -160,8 +160,8 @@ class Integration(Generic[SettingsT]):
     settings_model: ClassVar[type[BaseSettings] | None] = None
     destination_model: ClassVar[type[BaseModel] | None] = None
     rate_limit: ClassVar[RateLimit | None] = None
-    # The variable a destination's secret comes from unless it names another with `token_env`.
-    secret_env: ClassVar[str | None] = None
+    # The variable a destination's credential comes from unless it names another with `token_env`.
+    credential_env: ClassVar[str | None] = None
     # A routed destination's option -> the settings field it replaces for that destination's writer.
     route_options: ClassVar[Mapping[str, str]] = {}
 
@@ -217,7 +217,7 @@ class Integration(Generic[SettingsT]):
         token_env = getattr(destination, "token_env", None)
         if token_env is not None:
             return [] if env.get(token_env) else [f"{where}.token_env: environment variable {token_env} is not set"]
-        default = self.secret_env
+        default = self.credential_env
         if default is None or env.get(default) or getattr(settings, default.lower(), None):
             return []
         return [f"{where}: {self.name} needs {default} (or token_env naming another variable)"]

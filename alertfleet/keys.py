@@ -1,4 +1,5 @@
-"""Every key the fleet derives: dedup, problem, idempotency, and the Redis key layout."""
+"""Every key the fleet derives: dedup, problem, idempotency, and the whole Redis key layout (no other
+module spells a Redis key)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ EVENTS_STREAM = f"{PREFIX}:events"
 DISPATCH_GROUP = "dispatchers"
 DLQ = f"{PREFIX}:dlq"
 ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
+LEASES = f"{PREFIX}:leases"  # hash: running task id -> what to re-drive
+LEASE_DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
+RATE_LIMIT_PREFIX = f"{PREFIX}:limit"  # the shared limiter's moving windows (limits' own keys below it)
 
 
 def _sha256(text: str) -> str:
@@ -30,7 +34,8 @@ def notification_dedup_key(body: AlertmanagerWebhook) -> str:
 
 
 def problem_key(group_key: str) -> str:
-    """sha256(groupKey): one investigation per problem; also the PD dedup_key / OpsGenie alias."""
+    """sha256(groupKey): one investigation per problem; also the key incident tools correlate on
+    (the dedup key or alias Alertmanager's own receivers send)."""
     return _sha256(group_key)
 
 
@@ -55,12 +60,43 @@ def problem_redis_key(problem: str) -> str:
     return f"{PREFIX}:problem:{problem}"
 
 
+INVESTIGATION_KEY_PREFIX = f"{PREFIX}:inv:"  # + id; the outbox's Lua script builds it from this too
+
+
 def investigation_redis_key(investigation_id: str) -> str:
-    return f"{PREFIX}:inv:{investigation_id}"
+    return INVESTIGATION_KEY_PREFIX + investigation_id
+
+
+def write_intent_key(write: str) -> str:
+    """Set before a first write, so a re-drive after a lost answer looks for the write first."""
+    return f"{write}:intent"
 
 
 def lock_key(name: str) -> str:
     return f"{PREFIX}:lock:{name}"
+
+
+def investigation_lock_key(investigation_id: str) -> str:
+    return lock_key(f"inv:{investigation_id}")
+
+
+def poller_cursor_key(poller: str) -> str:
+    return f"{PREFIX}:cursor:{poller}"
+
+
+def poller_lease_key(poller: str) -> str:
+    """Held for one interval by the replica that polls in it."""
+    return f"{PREFIX}:lease:poller:{poller}"
+
+
+def poller_lock_key(poller: str) -> str:
+    """Held while a poll runs, so a poll that outlives its interval never overlaps the next."""
+    return lock_key(f"poller:{poller}")
+
+
+def vendor_pause_key(vendor: str) -> str:
+    """Set for a vendor's Retry-After: every process waits until it expires."""
+    return f"{PREFIX}:pause:{vendor}"
 
 
 def content_hash(value: Any) -> str:

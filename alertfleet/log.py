@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 from collections.abc import Iterable, MutableMapping
@@ -10,8 +9,7 @@ from typing import Any
 
 import structlog
 
-from alertfleet.headers import secret_values as header_secret_values
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 
 REDACTED = "***"
 _secrets: set[str] = set()
@@ -48,24 +46,21 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-def secrets_of(settings: Settings) -> list[str | None]:
+def secrets_of(settings: FleetSettings) -> list[str | None]:
     import os
 
-    values: list[str | None] = [
-        s.get_secret_value() if s else None for s in (settings.slack_bot_token, settings.ingest_token)
-    ]
+    from alertfleet.registry import integrations
+
+    values: list[str | None] = [settings.ingest_token.get_secret_value() if settings.ingest_token else None]
     for name, value in os.environ.items():
         if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
             values.append(value)
-    # WEBHOOK_HEADERS carries credentials (e.g. "Authorization: Bearer ..."), expanded or not.
-    with contextlib.suppress(ValueError):  # validated at start-up; nothing to mask if a variable vanished
-        values.extend(header_secret_values(settings.webhook_header_map()))
-    if settings.webhook_headers is not None:
-        values.append(settings.webhook_headers.get_secret_value())
+    for integration in integrations():  # what only the integration knows is secret (e.g. header values)
+        values.extend(integration.secrets(settings))
     return values
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: FleetSettings) -> None:
     register_secrets(secrets_of(settings))
     level = getattr(logging, settings.log_level)
     handler = logging.StreamHandler(sys.stderr)

@@ -6,14 +6,9 @@ from typing import Any
 
 from celery import Celery
 
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 
 QUEUE_INVESTIGATE = "investigate"
-# One queue per vendor, so a slow vendor cannot starve investigations or other vendors.
-DESTINATION_TYPES = ("slack", "pagerduty", "opsgenie", "webhook")
-WRITE_QUEUES = {destination: f"write.{destination}" for destination in DESTINATION_TYPES}
-QUEUE_WRITE_SLACK = WRITE_QUEUES["slack"]
-ALL_QUEUES = (QUEUE_INVESTIGATE, *WRITE_QUEUES.values())
 
 TASK_INVESTIGATE = "alertfleet.investigate"
 TASK_ATTACH = "alertfleet.attach"
@@ -25,10 +20,18 @@ VISIBILITY_MARGIN_SECONDS = 600
 
 
 def write_queue(destination: str) -> str:
-    return WRITE_QUEUES.get(destination, f"write.{destination}")
+    """One queue per vendor, so a slow vendor cannot starve investigations or other vendors."""
+    return f"write.{destination}"
 
 
-def celery_config(settings: Settings) -> dict[str, Any]:
+def all_queues() -> tuple[str, ...]:
+    """What a worker consumes by default: investigations and every registered destination's writes."""
+    from alertfleet.registry import destinations
+
+    return (QUEUE_INVESTIGATE, *(write_queue(integration.name) for integration in destinations()))
+
+
+def celery_config(settings: FleetSettings) -> dict[str, Any]:
     visibility = int(settings.investigation_timeout) + VISIBILITY_MARGIN_SECONDS
     return {
         "broker_url": settings.celery_broker_url,
@@ -56,7 +59,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def make_celery(settings: Settings) -> Celery:
+def make_celery(settings: FleetSettings) -> Celery:
     """A Celery app configured for the fleet; workers add their tasks to it, ingest only sends."""
     app = Celery("alertfleet")
     app.conf.update(celery_config(settings))

@@ -10,17 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from alertfleet.config import (
-    GROUP_BY_ALL,
-    DestinationSpec,
-    PagerDutyDestination,
-    Route,
-    RoutingConfig,
-    SlackDestination,
-    WebhookDestination,
-)
+from alertfleet.config import GROUP_BY_ALL, DestinationSpec, Route, RoutingConfig
 from alertfleet.matchers import matches_all
 from alertfleet.models import Event, RouteDecision, WriteTarget
+from alertfleet.registry import by_destination
 
 # An alert is investigated once: the most thorough mode any matched route asks for wins; among equals,
 # the route where matching ended (earlier matches were `continue: true` side routes, e.g. an audit copy).
@@ -74,17 +67,10 @@ def lead_route(matched: list[Route]) -> Route:
 
 
 def write_target(destination: DestinationSpec) -> WriteTarget:
-    """A named destination as the write task needs it: vendor, target, and options for the writer."""
-    if isinstance(destination, SlackDestination):
-        return WriteTarget(type="slack", target=destination.channel, options=_some(token_env=destination.token_env))
-    if isinstance(destination, WebhookDestination):
-        # Its own headers and signing key (none is none): WEBHOOK_HEADERS/WEBHOOK_SECRET belong to WEBHOOK_URL.
-        options = {"url": destination.url, "headers": dict(destination.headers), "secret_env": destination.secret_env}
-        return WriteTarget(type="webhook", target=destination.url, options=options)
-    # No target: PagerDuty/OpsGenie write on the incident or alert the event came from (its write-back
-    # target, which may join later when the incident correlates); the route only says how.
-    kind = "pagerduty" if isinstance(destination, PagerDutyDestination) else "opsgenie"
-    return WriteTarget(type=kind, target="", options=_some(mode=destination.mode, token_env=destination.token_env))
+    """A named destination as the write task needs it: vendor, target, and options for the writer.
+    An empty target writes on the incident or alert the event came from (its write-back target, which
+    may join later when the incident correlates); the route then only says how."""
+    return by_destination(destination).write_target(destination)
 
 
 def group_key(config: RoutingConfig, event: Event) -> str | None:
@@ -98,6 +84,3 @@ def group_key(config: RoutingConfig, event: Event) -> str | None:
     pairs = ",".join(f"{name}={json.dumps(labels.get(name, ''))}" for name in names)
     return f"{route.path}:{{{pairs}}}"
 
-
-def _some(**options: object) -> dict[str, object]:
-    return {key: value for key, value in options.items() if value}

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from alertfleet.headers import resolve_headers
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _LIMIT = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
 
@@ -23,17 +21,17 @@ class SettingsError(Exception):
         self.problems = problems
 
 
-class Settings(BaseSettings):
-    """Everything the fleet reads from its environment."""
+SETTINGS_CONFIG = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+class FleetSettings(BaseSettings):
+    """The fleet's own settings. Each integration adds its own in a mixin (its `settings_model`); the
+    registry composes them into `Settings`, which is what `load_settings` validates and returns."""
+
+    model_config = SETTINGS_CONFIG
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     model: str | None = Field(default=None, alias="MODEL")
-    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
-    slack_channel: str | None = Field(default=None, alias="SLACK_CHANNEL")
-    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
-    alertmanager_url: str | None = Field(default=None, alias="ALERTMANAGER_URL")
     ingest_token: SecretStr | None = Field(default=None, alias="ALERTFLEET_INGEST_TOKEN")
     config_file: Path | None = Field(default=None, alias="ALERTFLEET_CONFIG")
     port: int = Field(default=8080, ge=1, le=65535, alias="ALERTFLEET_PORT")
@@ -54,177 +52,6 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
 
-    # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
-    pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
-    pagerduty_api_url: str = Field(default="https://api.pagerduty.com", alias="PAGERDUTY_API_URL")
-    pagerduty_mode: Literal["read-only", "notes", "update"] = Field(default="notes", alias="PAGERDUTY_MODE")
-    # After key and mode: its validator needs both (PagerDuty refuses notes without a `From` user).
-    pagerduty_user_email: str | None = Field(default=None, alias="PAGERDUTY_USER_EMAIL", validate_default=True)
-    pagerduty_poll_interval: float = Field(default=60.0, ge=0.1, alias="PAGERDUTY_POLL_INTERVAL")
-    pagerduty_lookback: float = Field(default=24 * 3600.0, ge=0, alias="PAGERDUTY_LOOKBACK")
-    pagerduty_webhook_secret: SecretStr | None = Field(default=None, alias="PAGERDUTY_WEBHOOK_SECRET")
-    pagerduty_rate_limit: int = Field(default=60, ge=1, alias="PAGERDUTY_RATE_LIMIT")
-    pagerduty_service_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PAGERDUTY_SERVICE_IDS")
-    pagerduty_urgencies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PAGERDUTY_URGENCIES")
-    # What `update` mode changes besides the note (urgency, priority, title), and severity -> priority.
-    pagerduty_update_fields: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, alias="PAGERDUTY_UPDATE_FIELDS"
-    )
-    pagerduty_priority_map: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=dict, alias="PAGERDUTY_PRIORITY_MAP"
-    )
-
-    @field_validator("pagerduty_api_url")
-    @classmethod
-    def _pagerduty_url(cls, value: str) -> str:
-        # http:// on purpose (local relays, test stubs): integrations/pagerduty/client.py accepts it.
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
-
-    @field_validator("pagerduty_mode", mode="before")
-    @classmethod
-    def _pagerduty_mode(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().lower().replace("_", "-")
-            return "read-only" if value == "readonly" else value
-        return value
-
-    @field_validator("pagerduty_user_email")
-    @classmethod
-    def _pagerduty_from(cls, value: str | None, info: ValidationInfo) -> str | None:
-        value = (value or "").strip() or None
-        writes = info.data.get("pagerduty_mode", "notes") != "read-only"
-        if value is None and info.data.get("pagerduty_api_key") is not None and writes:
-            raise ValueError("required with PAGERDUTY_API_KEY unless PAGERDUTY_MODE=read-only (notes need a From user)")
-        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
-            raise ValueError("must be the email address of a PagerDuty user")
-        return value
-
-    @field_validator("pagerduty_poll_interval", "pagerduty_lookback", mode="before")
-    @classmethod
-    def _pagerduty_lookback(cls, value: Any) -> Any:
-        return parse_duration(value) if isinstance(value, str) else value
-
-    @field_validator("pagerduty_service_ids", "pagerduty_urgencies", "pagerduty_update_fields", mode="before")
-    @classmethod
-    def _pagerduty_list(cls, value: Any) -> Any:
-        return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
-
-    @field_validator("pagerduty_urgencies", "pagerduty_update_fields")
-    @classmethod
-    def _pagerduty_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        allowed = ("high", "low") if info.field_name == "pagerduty_urgencies" else ("urgency", "priority", "title")
-        value = list(dict.fromkeys(item.lower() for item in value))
-        unknown = [item for item in value if item not in allowed]
-        if unknown:
-            raise ValueError(f"unknown {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-        return value
-
-    @field_validator("pagerduty_priority_map", mode="before")
-    @classmethod
-    def _pagerduty_priority_map(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        mapping = {}
-        for pair in filter(None, (part.strip() for part in value.split(","))):
-            severity, sep, priority = pair.partition("=")
-            if not sep or not severity.strip() or not priority.strip():
-                raise ValueError(f"{pair!r} is not severity=priority (e.g. critical=P1,warning=P3)")
-            mapping[severity.strip().lower()] = priority.strip()
-        return mapping
-
-    # --- end of the PagerDuty block ---------------------------------------------------------------
-
-    # --- OpsGenie (poll source and writer) and the generic webhook destination ---------------------
-    opsgenie_api_key: SecretStr | None = Field(default=None, alias="OPSGENIE_API_KEY")
-    opsgenie_api_url: str = Field(default="https://api.opsgenie.com", alias="OPSGENIE_API_URL")
-    opsgenie_mode: Literal["read-only", "notes", "update"] = Field(default="notes", alias="OPSGENIE_MODE")
-    opsgenie_priorities: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="OPSGENIE_PRIORITIES")
-    opsgenie_tags: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="OPSGENIE_TAGS")
-    opsgenie_teams: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="OPSGENIE_TEAMS")
-    opsgenie_poll_interval: float = Field(default=60.0, ge=0.1, alias="OPSGENIE_POLL_INTERVAL")
-    opsgenie_lookback: float = Field(default=24 * 3600.0, ge=0, alias="OPSGENIE_LOOKBACK")
-    opsgenie_rate_limit: int = Field(default=100, ge=1, le=10_000, alias="OPSGENIE_RATE_LIMIT")
-    # What `update` mode adds besides the note: tags, and a priority only when one is set.
-    opsgenie_update_tags: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["alertfleet:investigated"], alias="OPSGENIE_UPDATE_TAGS"
-    )
-    opsgenie_update_priority: Literal["P1", "P2", "P3", "P4", "P5"] | None = Field(
-        default=None, alias="OPSGENIE_UPDATE_PRIORITY"
-    )
-    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
-    webhook_headers: SecretStr | None = Field(default=None, alias="WEBHOOK_HEADERS")
-    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
-
-    @field_validator("opsgenie_priorities", "opsgenie_tags", "opsgenie_teams", "opsgenie_update_tags", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
-
-    @field_validator("opsgenie_priorities")
-    @classmethod
-    def _priorities(cls, value: list[str]) -> list[str]:
-        normalised = [item.upper() for item in value]
-        bad = [item for item in normalised if item not in {"P1", "P2", "P3", "P4", "P5"}]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not one of P1..P5 (e.g. P1,P2)")
-        return normalised
-
-    @field_validator("opsgenie_update_tags")
-    @classmethod
-    def _opsgenie_tags(cls, value: list[str]) -> list[str]:
-        # OpsGenie's limits: at most 20 tags, each at most 50 characters.
-        if len(value) > 20 or any(len(tag) > 50 for tag in value):
-            raise ValueError("at most 20 tags of at most 50 characters each")
-        return value
-
-    @field_validator("opsgenie_mode", "opsgenie_update_priority", mode="before")
-    @classmethod
-    def _opsgenie_choice(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            return (value.upper() if value[:1] in "pP" and len(value) == 2 else value.lower()) or None
-        return value
-
-    @field_validator("opsgenie_poll_interval", "opsgenie_lookback", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return parse_duration(value) if isinstance(value, str) else value
-
-    @field_validator("opsgenie_api_url")
-    @classmethod
-    def _opsgenie_url(cls, value: str) -> str:
-        # EU accounts use https://api.eu.opsgenie.com; the SDK appends /v2/... to the host as given.
-        value = value.strip() or "https://api.opsgenie.com"
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.strip()
-
-    @field_validator("webhook_headers")
-    @classmethod
-    def _webhook_headers(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        resolve_headers(value.get_secret_value())  # syntax and ${VAR} references, checked at start-up
-        return value
-
-    def webhook_header_map(self) -> dict[str, str]:
-        """WEBHOOK_HEADERS parsed, with `${VAR}` references expanded from the environment."""
-        return resolve_headers(self.webhook_headers.get_secret_value() if self.webhook_headers else None)
-
-    # --- end of the OpsGenie / webhook block ------------------------------------------------------
 
     @field_validator("redis_url")
     @classmethod
@@ -236,21 +63,10 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with one of {', '.join(allowed)}")
         return value
 
-    @field_validator("slack_api_url", "alertmanager_url", "public_url")
+    @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _trailing_slash(cls, value: str | None) -> str:
-        # slack-sdk joins method names onto base_url, so it must end with a slash.
-        value = value or "https://slack.com/api/"
-        return value if value.endswith("/") else value + "/"
+        return optional_http_url(value)
 
     @field_validator("config_file")
     @classmethod
@@ -269,11 +85,9 @@ class Settings(BaseSettings):
         return value
 
     def rate_limit_overrides(self) -> dict[str, str]:
+        """ALERTFLEET_RATE_LIMITS as vendor -> limit; it wins over each integration's own default."""
         pairs = (part.strip().partition("=") for part in self.rate_limits.split(",") if part.strip())
-        overrides = {vendor.strip(): limit.strip() for vendor, _, limit in pairs}
-        overrides.setdefault("pagerduty", f"{self.pagerduty_rate_limit}/minute")  # ALERTFLEET_RATE_LIMITS wins
-        overrides.setdefault("opsgenie", f"{self.opsgenie_rate_limit}/minute")
-        return overrides
+        return {vendor.strip(): limit.strip() for vendor, _, limit in pairs}
 
     @field_validator("log_level")
     @classmethod
@@ -311,25 +125,54 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
 
 
-def _env_name(field: str) -> str:
-    info = Settings.model_fields.get(field)
+def optional_http_url(value: str | None) -> str | None:
+    """An http(s) URL, or None when unset or empty."""
+    if value in (None, ""):
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def comma_list(value: Any) -> Any:
+    """`a, b,,c` -> ["a", "b", "c"] (lists pass through)."""
+    return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+
+
+def settings_class() -> type[FleetSettings]:
+    """FleetSettings with every registered integration's settings (alertfleet.registry composes them)."""
+    from alertfleet.registry import settings_class as composed  # the registry imports integrations
+
+    return composed(FleetSettings)
+
+
+def __getattr__(name: str) -> Any:
+    # `Settings` is the composed class: built on first use, after the registry knows every integration.
+    if name == "Settings":
+        return settings_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _env_name(model: type[FleetSettings], field: str) -> str:
+    info = model.model_fields.get(field)
     return info.alias if info is not None and info.alias else field.upper()
 
 
-def load_settings() -> Settings:
+def load_settings() -> FleetSettings:
     """Read and validate the environment; raise SettingsError with one line per bad variable."""
+    model = settings_class()
     try:
-        return Settings()
+        return model()
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = ".".join(_env_name(str(part)) for part in err["loc"]) or "settings"
+            name = ".".join(_env_name(model, str(part)) for part in err["loc"]) or "settings"
             message = err["msg"].removeprefix("Value error, ")
             problems.append(f"invalid setting {name}: {message}")
         raise SettingsError(problems) from None
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def get_settings() -> FleetSettings:
     """Process-wide settings, read once (workers and ingest both start from here)."""
     return load_settings()

@@ -121,16 +121,37 @@ class InvestigationStore:
         pipe.execute()
 
 
-def record_fields(investigation: Investigation) -> dict[str, str]:
-    route = {"route": investigation.route.model_dump_json()} if investigation.route is not None else {}
+def new_record(investigation_id: str, problem: str, event_json: str, now: str) -> dict[str, str]:
+    """The record of a new investigation: the one definition of its fields (the outbox's Lua step
+    writes exactly these, `record_fields` starts from them, `parse_investigation` reads them)."""
     return {
-        **route,
-        "id": investigation.id,
-        "problem_key": investigation.problem_key,
-        "status": investigation.status,
-        "event": investigation.event.model_dump_json(),
-        "resolved": "1" if investigation.resolved else "0",
-        "notifications": str(investigation.notifications),
-        "created_at": investigation.created_at.isoformat(),
-        "updated_at": investigation.updated_at.isoformat(),
+        "id": investigation_id,
+        "problem_key": problem,
+        "status": "queued",
+        "event": event_json,
+        "resolved": "0",
+        "notifications": "1",
+        "created_at": now,
+        "updated_at": now,
     }
+
+
+def new_record_args(investigation_id: str, problem: str, event_json: str, now: str) -> list[str]:
+    """`new_record` as the flat field, value, ... list HSET takes (the outbox passes it to its script)."""
+    return [part for pair in new_record(investigation_id, problem, event_json, now).items() for part in pair]
+
+
+def record_fields(investigation: Investigation) -> dict[str, str]:
+    fields = new_record(
+        investigation.id, investigation.problem_key, investigation.event.model_dump_json(), ""
+    )
+    fields.update(
+        status=investigation.status,
+        resolved="1" if investigation.resolved else "0",
+        notifications=str(investigation.notifications),
+        created_at=investigation.created_at.isoformat(),
+        updated_at=investigation.updated_at.isoformat(),
+    )
+    if investigation.route is not None:
+        fields["route"] = investigation.route.model_dump_json()
+    return fields

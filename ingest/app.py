@@ -16,22 +16,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alertfleet import registry
 from alertfleet.config_watch import ConfigHolder, install_sighup
 from alertfleet.durability import durability_warnings, normalise
-from alertfleet.settings import Settings, get_settings
+from alertfleet.integration import Poller
+from alertfleet.settings import FleetSettings, get_settings
 from ingest.deps import IngestState
 from ingest.dispatcher_process import DispatcherProcess
 from ingest.intake import Intake
 from ingest.outbox import Outbox
-from ingest.pollers import Poller, PollerRunner
+from ingest.pollers import PollerRunner
 from ingest.problems import Problem, invalid_payload, problem_response
-from ingest.routes import api, health, pagerduty, webhooks
+from ingest.routes import api, health, source_webhooks, webhooks
 from ingest.sources import build_pollers
 
 log = structlog.get_logger("ingest")
 
 
-def _redis(settings: Settings) -> aioredis.Redis:
+def _redis(settings: FleetSettings) -> aioredis.Redis:
     # Short timeouts: with Redis down, answer 503 quickly so Alertmanager retries.
     return aioredis.Redis.from_url(
         settings.redis_client_url, socket_connect_timeout=2, socket_timeout=5, max_connections=256
@@ -39,7 +41,7 @@ def _redis(settings: Settings) -> aioredis.Redis:
 
 
 def create_app(
-    settings: Settings | None = None, *, run_dispatcher: bool = True, pollers: list[Poller] | None = None
+    settings: FleetSettings | None = None, *, run_dispatcher: bool = True, pollers: list[Poller] | None = None
 ) -> FastAPI:
     """`pollers=None` builds them from settings; tests pass their own (or [] for none)."""
     settings = settings or get_settings()
@@ -85,7 +87,7 @@ def create_app(
         redoc_url=None,
     )
     app.include_router(webhooks.router)
-    app.include_router(pagerduty.router)
+    app.include_router(source_webhooks.router_for(s for i in registry.integrations() for s in i.webhooks()))
     app.include_router(api.router)
     app.include_router(health.router)
     _install_problem_handlers(app)

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from fastapi import Request
 
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 from ingest.auth import check_token
 from ingest.intake import Intake
 
 
 @dataclass
 class IngestState:
-    settings: Settings
+    settings: FleetSettings
     redis: aioredis.Redis
     intake: Intake
 

@@ -16,7 +16,7 @@ import structlog
 
 from alertfleet.keys import DISPATCH_GROUP, EVENTS_STREAM
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, make_celery
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 from ingest import metrics
 
 log = structlog.get_logger("dispatcher")
@@ -33,7 +33,7 @@ def _text(value: Any) -> str:
 class Dispatcher:
     """Runs a consumer loop in a thread of the dispatcher child process (ingest/dispatcher_process.py)."""
 
-    def __init__(self, settings: Settings, consumer: str | None = None) -> None:
+    def __init__(self, settings: FleetSettings, consumer: str | None = None) -> None:
         self.settings = settings
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.celery = make_celery(settings)

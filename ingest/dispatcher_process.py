@@ -25,7 +25,7 @@ from types import FrameType
 
 import structlog
 
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 from ingest import metrics
 
 log = structlog.get_logger("dispatcher")
@@ -53,7 +53,7 @@ def _name_process(name: bytes) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
 
 
-def _run(settings: Settings, stop: EventType, counts: dict[str, Synchronized[float]]) -> None:
+def _run(settings: FleetSettings, stop: EventType, counts: dict[str, Synchronized[float]]) -> None:
     """Child process body: run the Dispatcher until the parent sets `stop` (or dies)."""
     from alertfleet.embedded import die_with_parent
     from alertfleet.log import configure_logging
@@ -87,7 +87,7 @@ def _run(settings: Settings, stop: EventType, counts: dict[str, Synchronized[flo
 class DispatcherProcess:
     """Starts, watches (restart + metrics relay) and stops one dispatcher child process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: FleetSettings) -> None:
         self.settings = settings
         self._stop = _ctx.Event()
         self._counts: dict[str, Synchronized[float]] = {a: _ctx.Value("d", 0.0) for a in ACTIONS}

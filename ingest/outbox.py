@@ -21,17 +21,19 @@ from redis.exceptions import NoScriptError
 
 from alertfleet.keys import (
     EVENTS_STREAM,
-    PREFIX,
+    INVESTIGATION_KEY_PREFIX,
     dedup_redis_key,
     investigation_redis_key,
     problem_redis_key,
 )
 from alertfleet.models import Event, utcnow
+from alertfleet.state import new_record_args
 
 Action = Literal["investigate", "attach", "resolve", "duplicate"]
 
 # KEYS: dedup, problem, stream, new investigation hash.
-# ARGV: new id, status, event json, dedup ttl, problem window, now, problem key, inv key prefix.
+# ARGV: new id, status, event json, dedup ttl, problem window, now, problem key, inv key prefix, then the
+# new investigation record's field/value pairs (alertfleet.state.new_record: its shape lives there only).
 _STORE_SCRIPT = """
 local existing = redis.call('GET', KEYS[1])
 local inv = redis.call('GET', KEYS[2])
@@ -48,8 +50,7 @@ if inv and redis.call('EXISTS', ARGV[8] .. inv) == 1 then
 else
   inv = ARGV[1]
   action = 'investigate'
-  redis.call('HSET', KEYS[4], 'id', inv, 'problem_key', ARGV[7], 'status', 'queued', 'event', ARGV[3],
-    'resolved', '0', 'notifications', '1', 'created_at', ARGV[6], 'updated_at', ARGV[6])
+  redis.call('HSET', KEYS[4], unpack(ARGV, 9))
   redis.call('EXPIRE', KEYS[4], ARGV[4])
   if ARGV[2] ~= 'resolved' then
     redis.call('SET', KEYS[2], inv, 'EX', ARGV[5])
@@ -83,6 +84,8 @@ class Outbox:
 
     async def store(self, event: Event, dedup_key: str, problem_key: str) -> Stored:
         new_id = uuid.uuid4().hex
+        event_json = event.model_dump_json()
+        now = utcnow().isoformat()
         keys = [
             dedup_redis_key(dedup_key),
             problem_redis_key(problem_key),
@@ -92,12 +95,13 @@ class Outbox:
         args: list[str | int] = [
             new_id,
             event.status,
-            event.model_dump_json(),
+            event_json,
             self._dedup_ttl,
             self._problem_window,
-            utcnow().isoformat(),
+            now,
             problem_key,
-            f"{PREFIX}:inv:",
+            INVESTIGATION_KEY_PREFIX,
+            *new_record_args(new_id, problem_key, event_json, now),
         ]
         investigation_id, action = await self._run([len(keys), *keys, *args])
         return Stored(_text(investigation_id), _text(action))  # type: ignore[arg-type]

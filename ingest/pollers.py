@@ -1,4 +1,4 @@
-"""Pull sources (PagerDuty, OpsGenie) run inside ingest, once across all replicas.
+"""Pull sources (each integration's `pollers()`) run inside ingest, once across all replicas.
 
 Each poller runs under a Redis lock with expiry, so N ingest replicas poll once; its cursor lives in
 Redis, so a restart resumes where the last poll stopped.
@@ -11,35 +11,25 @@ import contextlib
 import os
 import socket
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
 
-from alertfleet.keys import PREFIX, lock_key
+from alertfleet.integration import Poller
+from alertfleet.keys import poller_cursor_key, poller_lease_key, poller_lock_key
 from ingest.intake import Intake
 
 log = structlog.get_logger("pollers")
 
 
-class Poller(Protocol):
-    """A source that is asked for new events every `interval` seconds."""
-
-    name: str
-    interval: float
-
-    async def poll_once(self, intake: Intake, cursor: PollCursor) -> int:
-        """Enqueue what is new since the cursor (advancing it); return how many events were stored."""
-        ...
-
-
 class PollCursor:
-    """A poller's position, persisted in Redis."""
+    """A poller's position, persisted in Redis (alertfleet.integration.Cursor)."""
 
     def __init__(self, client: aioredis.Redis, name: str) -> None:
         self._client = cast(Any, client)
-        self._key = f"{PREFIX}:cursor:{name}"
+        self._key = poller_cursor_key(name)
 
     async def get(self) -> str | None:
         raw = await self._client.get(self._key)
@@ -84,8 +74,8 @@ class PollerRunner:
         the lock keeps a poll that outlives its interval from overlapping the next one.
         """
         client = cast(Any, self.client)
-        lease = f"{PREFIX}:lease:poller:{poller.name}"
-        lock = self.client.lock(lock_key(f"poller:{poller.name}"), timeout=max(60.0, poller.interval * 5))
+        lease = poller_lease_key(poller.name)
+        lock = self.client.lock(poller_lock_key(poller.name), timeout=max(60.0, poller.interval * 5))
         try:
             if not await client.set(lease, self.owner, nx=True, ex=max(1, int(poller.interval * 0.9))):
                 return None

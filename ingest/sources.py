@@ -1,19 +1,45 @@
-"""Which pull sources this ingest runs, from settings (each integration adds its poller here)."""
+"""Which pull sources this ingest runs: whatever the registered integrations' settings turn on.
+
+Every poller draws on the fleet's shared rate limiter (alertfleet.limits), the one the workers'
+writers use, so a vendor's budget covers its poller and its writer together across every process.
+"""
 
 from __future__ import annotations
 
-from alertfleet.settings import Settings
-from ingest.pollers import Poller
+from functools import lru_cache
+
+import redis
+
+from alertfleet import registry
+from alertfleet.integration import Poller
+from alertfleet.limits import FleetRateLimiter, vendor_limits
+from alertfleet.settings import FleetSettings
+from alertfleet.writing import Throttle
 
 
-def build_pollers(settings: Settings) -> list[Poller]:
-    pollers: list[Poller] = []
-    if settings.opsgenie_api_key is not None:
-        from ingest.opsgenie_poller import OpsGeniePoller  # the SDK is imported only when OpsGenie is on
+def build_pollers(settings: FleetSettings) -> list[Poller]:
+    limiter = _LazyLimiter(settings)
+    return [
+        poller
+        for integration in registry.integrations()
+        for poller in integration.pollers(settings, limiter.throttle(integration.name))
+    ]
 
-        pollers.append(OpsGeniePoller.from_settings(settings))
-    if settings.pagerduty_api_key is not None:
-        from ingest.pagerduty_poller import PagerDutyPoller
 
-        pollers.append(PagerDutyPoller.from_settings(settings))
-    return pollers
+class _LazyLimiter:
+    """Connects to Redis on the first request a poller makes, not when ingest builds its pollers.
+
+    Pollers call their vendor from a worker thread (asyncio.to_thread), so the limiter is synchronous.
+    """
+
+    def __init__(self, settings: FleetSettings) -> None:
+        self.settings = settings
+
+    def throttle(self, vendor: str) -> Throttle:
+        return lambda: _limiter(self.settings).acquire(vendor, "")
+
+
+@lru_cache(maxsize=4)
+def _limiter(settings: FleetSettings) -> FleetRateLimiter:
+    client = redis.Redis.from_url(settings.redis_client_url, socket_timeout=5, socket_connect_timeout=2)
+    return FleetRateLimiter(client, settings.redis_client_url, vendor_limits(settings, registry.integrations()))

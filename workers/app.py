@@ -9,11 +9,12 @@ import redis
 import structlog
 from celery import signals
 
+from alertfleet import registry
 from alertfleet.durability import durability_warnings, normalise
+from alertfleet.limits import FleetRateLimiter, vendor_limits
 from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
 from workers.leases import LeaseKeeper
-from workers.ratelimit import GlobalRateLimiter
 
 log = structlog.get_logger("worker")
 app = make_celery(get_settings())
@@ -27,9 +28,11 @@ def redis_client() -> redis.Redis:
 
 
 @lru_cache(maxsize=1)
-def rate_limiter() -> GlobalRateLimiter:
+def rate_limiter() -> FleetRateLimiter:
+    """The fleet's one limiter (ingest's pollers share it): every vendor's limit from the registry."""
     settings = get_settings()
-    return GlobalRateLimiter(redis_client(), settings.redis_client_url, settings.rate_limit_overrides())
+    limits = vendor_limits(settings, registry.integrations())
+    return FleetRateLimiter(redis_client(), settings.redis_client_url, limits)
 
 
 @lru_cache(maxsize=1)

@@ -18,12 +18,11 @@ import redis
 import structlog
 from celery import Celery
 
-from alertfleet.keys import PREFIX
+from alertfleet.keys import LEASE_DEADLINES as DEADLINES
+from alertfleet.keys import LEASES
 
 log = structlog.get_logger("leases")
 
-LEASES = f"{PREFIX}:leases"  # hash: task id -> what to re-drive
-DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
 
 
 class LeaseKeeper:

@@ -9,7 +9,8 @@ from typing import Any
 import structlog
 from celery import Task
 
-from alertfleet.keys import lock_key
+from alertfleet.integration import NotConfigured
+from alertfleet.keys import investigation_lock_key
 from alertfleet.models import Event, Investigation, RouteDecision
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
@@ -17,7 +18,7 @@ from alertfleet.settings import get_settings
 from alertfleet.state import InvestigationStore
 from alertfleet.writing import RateLimited, WriteError
 from workers.app import app, rate_limiter, redis_client
-from workers.destinations import UnknownDestination, destinations_for, writer_for
+from workers.destinations import destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters
 from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
@@ -106,7 +107,7 @@ def _merge(old: Event, new: Event) -> Event:
 
 def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> None:
     store = _store()
-    with redis_client().lock(lock_key(f"inv:{investigation_id}"), timeout=30, blocking_timeout=30):
+    with redis_client().lock(investigation_lock_key(investigation_id), timeout=30, blocking_timeout=30):
         investigation = store.load(investigation_id)
         if investigation is None:
             return
@@ -168,7 +169,7 @@ def write(
         result = perform_write(redis_client(), writer, investigation_id, target, _store().load)
     except WriteBusy as busy:
         raise self.retry(countdown=busy.retry_after, kwargs={"failures": failures}, max_retries=None) from None
-    except UnknownDestination as exc:
+    except NotConfigured as exc:
         dead_letter(self, args, str(exc), failures)
         return "dead-lettered"
     except WriteError as err:

@@ -14,7 +14,7 @@ from typing import Any, cast
 import redis
 import redis.exceptions
 
-from alertfleet.keys import lock_key, write_key
+from alertfleet.keys import lock_key, write_intent_key, write_key
 from alertfleet.models import Investigation, WriteRecord
 from alertfleet.writing import FindsLostWrites, Writer, WriteResult
 
@@ -64,17 +64,17 @@ def perform_write(
             return None
         previous = load_record(client, key)
         if previous is None:
-            intent = redis_any.get(key + ":intent")
+            intent = redis_any.get(write_intent_key(key))
             if intent and isinstance(writer, FindsLostWrites):
                 found = writer.find_previous(investigation, target, float(intent))
                 if found is not None:
                     previous = _record(writer, target, found, None)
-            redis_any.set(key + ":intent", f"{time.time():.6f}", ex=RECORD_TTL, nx=True)  # keep the first
+            redis_any.set(write_intent_key(key), f"{time.time():.6f}", ex=RECORD_TTL, nx=True)  # keep the first
         result = writer.write(investigation, target, previous)
         if result.action != "unchanged":
             pipe = redis_any.pipeline()
             pipe.set(key, _record(writer, target, result, previous).model_dump_json(), ex=RECORD_TTL)
-            pipe.delete(key + ":intent")
+            pipe.delete(write_intent_key(key))
             pipe.execute()
         return result
     finally:

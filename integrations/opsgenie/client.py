@@ -2,15 +2,13 @@
 
 The SDK would retry 429/5xx by itself for up to a minute, blocking the worker thread; here it tries
 once and every failure becomes a typed error, so the fleet's retry policy and limiter decide.
-Workers charge each request to the global Redis limiter (see OpsGenieWriter); the poller and the
-CLI, which have no shared limiter, use a per-process one (`local_throttle`).
+Every request takes a slot of the throttle it is given: the fleet's shared Redis limiter in ingest's
+poller and the workers' writers (one OpsGenie budget for both), a per-process one in one-shot CLI runs.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +16,6 @@ from typing import Any
 import opsgenie_sdk
 import tenacity
 import urllib3
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from alertfleet.writing import RateLimited, Throttle, WriteError, retry_after_seconds
 
@@ -49,40 +44,6 @@ class RequestStatus:
     status: str
     action: str
     alert_id: str
-
-
-class RequestBudget:
-    """Requests per minute for one process, over a moving window."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.item = RateLimitItemPerMinute(per_minute)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def take(self) -> float:
-        if self._limiter.hit(self.item, "opsgenie"):
-            return 0.0
-        stats = self._limiter.get_window_stats(self.item, "opsgenie")
-        return max(0.05, stats.reset_time - time.time())
-
-
-_budgets: dict[tuple[str, int], RequestBudget] = {}
-_budgets_lock = threading.Lock()
-
-
-def local_throttle(api_url: str, per_minute: int, *, blocking: bool = False) -> Throttle:
-    """The per-process budget for one OpsGenie host (shared by every client in the process);
-    `blocking` waits for a slot instead of answering how long to wait (for one-shot CLI runs)."""
-    with _budgets_lock:
-        budget = _budgets.setdefault((api_url.rstrip("/"), per_minute), RequestBudget(per_minute))
-
-    def acquire() -> float:
-        wait = budget.take()
-        while blocking and wait > 0:
-            time.sleep(wait)
-            wait = budget.take()
-        return wait
-
-    return acquire
 
 
 def sdk_configuration(api_key: str, api_url: str) -> Any:

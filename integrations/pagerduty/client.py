@@ -8,19 +8,14 @@ carries Retry-After, and never sleeps.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pagerduty import Error as ClientError
 from pagerduty import HttpError, RestApiV2Client, UrlError
 
-from alertfleet.writing import retry_after_seconds
+from alertfleet.writing import Throttle, retry_after_seconds
 
 DEFAULT_TIMEOUT = 15.0
 PAGE_SIZE = 100  # PagerDuty's maximum `limit`
@@ -97,7 +92,11 @@ class PagerDutyApi:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = PAGE_SIZE,
+        throttle: Throttle | None = None,
     ) -> None:
+        """`throttle`, when given, is charged for every request (the poller's share of the fleet's
+        PagerDuty budget); None: the caller accounts for requests itself (the writer does, per write)."""
+        self.throttle = throttle
         self.client = FleetRestClient(
             api_key, default_from=user_email, base_url=base_url, event_hooks={"response": [_refuse_429]}
         )
@@ -165,6 +164,9 @@ class PagerDutyApi:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         endpoint = f"{method} {path}"
+        wait = self.throttle() if self.throttle is not None else 0.0
+        if wait > 0:
+            raise PagerDutyError(f"{endpoint}: pagerduty request budget spent; next slot in {wait:.1f}s", 429, wait)
         try:
             response = self.client.request(method, path, **kwargs)
         except _TooManyRequests as limited:
@@ -193,23 +195,3 @@ class PagerDutyApi:
         if not isinstance(body, dict):
             raise PagerDutyError(f"{endpoint}: answer is not a JSON object", response.status_code)
         return body
-
-
-def local_throttle(per_minute: int, *, blocking: bool = False) -> Callable[[], float]:
-    """A per-process budget of requests per minute: 0 when a request may go, else seconds to wait.
-
-    Used where no shared limiter exists (the one-shot CLI, which may simply wait: `blocking`);
-    workers pass the global Redis limiter instead.
-    """
-    limiter = MovingWindowRateLimiter(MemoryStorage())
-    item = RateLimitItemPerMinute(per_minute)
-
-    def acquire() -> float:
-        while not limiter.hit(item, "pagerduty"):
-            wait = max(0.05, float(limiter.get_window_stats(item, "pagerduty").reset_time) - time.time())
-            if not blocking:
-                return wait
-            time.sleep(wait)
-        return 0.0
-
-    return acquire

@@ -14,10 +14,10 @@ from typing import Any
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
-from alertfleet.settings import Settings
 from alertfleet.writing import RateLimited, RequestBudget, WriteError, WriteResult, truncate
 from integrations.pagerduty.client import PagerDutyApi, PagerDutyError
 from integrations.pagerduty.render import note_body, note_marker, render_note
+from integrations.pagerduty.settings import PagerDutySettings
 
 TITLE_LIMIT = 1024
 URGENCY_FOR_SEVERITY = {
@@ -158,7 +158,8 @@ class PagerDutyWriter:
 
 
 def build_pagerduty_writer(
-    settings: Settings,
+    settings: PagerDutySettings,
+    public_url: str | None,
     *,
     mode: str | None = None,
     throttle: Callable[[], float] | None = None,
@@ -171,7 +172,7 @@ def build_pagerduty_writer(
         mode=mode or settings.pagerduty_mode,
         update_fields=tuple(settings.pagerduty_update_fields),
         priority_map=dict(settings.pagerduty_priority_map),
-        public_url=settings.public_url,
+        public_url=public_url,
     )
     api = PagerDutyApi(key, settings.pagerduty_api_url, settings.pagerduty_user_email)
     return PagerDutyWriter(api, options, throttle=throttle, prepaid_requests=prepaid_requests)

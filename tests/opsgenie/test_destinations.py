@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from alertfleet.integration import NotConfigured as UnknownDestination
 from alertfleet.models import Event, Investigation, WriteTarget
 from alertfleet.settings import Settings
 from integrations.opsgenie.writer import OpsGenieWriter
 from integrations.webhook.writer import WebhookWriter
-from workers.destinations import UnknownDestination, build_writer, destinations_for
+from workers.destinations import build_writer, destinations_for
 
 
 def _settings(**env: str) -> Settings:

@@ -14,13 +14,13 @@ import redis.asyncio as aioredis
 from alertfleet.keys import EVENTS_STREAM, problem_key
 from alertfleet.models import AlertmanagerWebhook
 from alertfleet.settings import Settings
+from alertfleet.writing import RateLimited
 from ingest.intake import Intake
-from ingest.opsgenie_poller import OpsGeniePoller
 from ingest.outbox import Outbox
 from ingest.pollers import PollCursor, PollerRunner
 from ingest.sources import build_pollers
-from alertfleet.writing import RateLimited
 from integrations.opsgenie.client import OpsGenieClient
+from integrations.opsgenie.poller import OpsGeniePoller
 from tests.conftest import OPSGENIE_KEY
 from tests.harness.alerts import webhook
 from tests.stubs.opsgenie import OpsGenieStub

@@ -8,9 +8,10 @@ import pytest
 import redis
 
 from alertfleet.keys import write_key
+from alertfleet.limits import local_throttle
 from alertfleet.models import Event, Investigation, WriteRecord, WriteTarget
 from alertfleet.writing import RateLimited, WriteError, WriteResult
-from integrations.opsgenie.client import OpsGenieClient, local_throttle
+from integrations.opsgenie.client import OpsGenieClient
 from integrations.opsgenie.writer import Mode, OpsGenieWriter
 from tests.conftest import OPSGENIE_KEY
 from tests.stubs.opsgenie import OpsGenieStub

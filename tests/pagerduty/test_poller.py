@@ -18,10 +18,10 @@ from alertfleet.models import AlertmanagerWebhook
 from alertfleet.settings import Settings
 from ingest.intake import Intake
 from ingest.outbox import Outbox
-from ingest.pagerduty_poller import OVERLAP, PagerDutyPoller
 from ingest.pollers import PollCursor, PollerRunner
 from ingest.sources import build_pollers
 from integrations.pagerduty.client import PagerDutyApi, PagerDutyError
+from integrations.pagerduty.poller import OVERLAP, PagerDutyPoller
 from tests.conftest import PAGERDUTY_FROM, PAGERDUTY_KEY
 from tests.harness.alerts import webhook
 from tests.stubs.pagerduty import PagerDutyStub

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from alertfleet.integration import NotConfigured as UnknownDestination
 from alertfleet.keys import write_key
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteRecord
 from alertfleet.settings import Settings
@@ -18,7 +19,7 @@ from integrations.pagerduty.source import event_from_incident
 from integrations.pagerduty.writer import PagerDutyWriter, WriterOptions
 from tests.conftest import PAGERDUTY_FROM, PAGERDUTY_KEY
 from tests.stubs.pagerduty import PagerDutyStub
-from workers.destinations import UnknownDestination, build_writer, destinations_for
+from workers.destinations import build_writer, destinations_for
 from workers.investigator.enrich import enrich
 from workers.writes import perform_write
 

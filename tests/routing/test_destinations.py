@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from alertfleet.integration import NotConfigured as UnknownDestination
 from alertfleet.models import Event, Investigation, RouteDecision, WriteTarget
 from integrations.slack.writer import SlackWriter
 from tests.routing.conftest import settings
-from workers.destinations import UnknownDestination, build_writer, destinations_for, settings_for
+from workers.destinations import build_writer, destinations_for, settings_for
 
 
 def _investigation(route: RouteDecision | None, writeback: list[WriteTarget] | None = None) -> Investigation:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from alertfleet.config import SlackDestination
 from alertfleet.config_watch import ConfigHolder, install_sighup
 from alertfleet.models import Event
 from alertfleet.routing import decide
+from integrations.slack.settings import SlackDestination
 from tests.harness.processes import wait_for
 from tests.routing.conftest import settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from alertfleet.models import Event, InvestigationResult
-from alertfleet.settings import Settings
+from alertfleet.settings import FleetSettings
 from workers.investigator.enrich import enrich
 from workers.investigator.loop import LoopLimits, ModelUnavailable, investigate_with_model
 from workers.investigator.toolsets import default_tools
@@ -13,7 +13,7 @@ from workers.investigator.toolsets import default_tools
 
 def run_investigation(
     event: Event,
-    settings: Settings,
+    settings: FleetSettings,
     *,
     degrade: bool = False,
     mode: Literal["llm", "enrich"] | None = None,

@@ -1,4 +1,4 @@
-"""Polls OpsGenie for open alerts and stores each one once (the PollerRunner holds the lock).
+"""Polls OpsGenie for open alerts and stores each one once (ingest holds the lease and lock).
 
 The cursor is the newest `createdAt` stored (epoch ms) plus the ids stored at exactly that moment,
 so the next poll asks only for newer alerts and skips those ids. The first poll (no cursor) looks
@@ -16,11 +16,10 @@ from typing import Any
 
 import structlog
 
-from alertfleet.settings import Settings
-from ingest.intake import Intake
-from ingest.pollers import PollCursor
-from alertfleet.writing import RateLimited, WriteError
-from integrations.opsgenie.client import PAGE_LIMIT, OpsGenieClient, local_throttle
+from alertfleet.integration import Cursor, EventSink
+from alertfleet.writing import RateLimited, Throttle, WriteError
+from integrations.opsgenie.client import PAGE_LIMIT, OpsGenieClient
+from integrations.opsgenie.settings import OpsGenieSettings
 from integrations.opsgenie.source import (
     SOURCE,
     alert_dedup_key,
@@ -59,14 +58,12 @@ class OpsGeniePoller:
         self.clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpsGeniePoller:
+    def from_settings(cls, settings: OpsGenieSettings, throttle: Throttle | None = None) -> OpsGeniePoller:
+        """`throttle`: the fleet's shared OpsGenie budget (the writers' too), charged for every request."""
         if settings.opsgenie_api_key is None:
             raise ValueError("OPSGENIE_API_KEY is not set")
-        # Ingest has no shared limiter (it never imports workers/): a per-process budget bounds the poller.
         client = OpsGenieClient(
-            settings.opsgenie_api_key.get_secret_value(),
-            settings.opsgenie_api_url,
-            throttle=local_throttle(settings.opsgenie_api_url, settings.opsgenie_rate_limit),
+            settings.opsgenie_api_key.get_secret_value(), settings.opsgenie_api_url, throttle=throttle
         )
         return cls(
             client,
@@ -77,7 +74,7 @@ class OpsGeniePoller:
             teams=settings.opsgenie_teams,
         )
 
-    async def poll_once(self, intake: Intake, cursor: PollCursor) -> int:
+    async def poll_once(self, sink: EventSink, cursor: Cursor) -> int:
         since_ms, seen = _read_cursor(await cursor.get(), default=int((self.clock() - self.lookback) * 1000))
         query = build_query(self.priorities, self.tags, self.teams, created_after_ms=since_ms)
         newest, newest_ids, stored = since_ms, set(seen), 0
@@ -92,7 +89,7 @@ class OpsGeniePoller:
                         continue
                     if self.priorities and str(alert.get("priority") or "").upper() not in self.priorities:
                         continue  # OpsGenie's query already filters; this guards a query it read differently
-                    stored += await self._store(intake, alert)
+                    stored += await self._store(sink, alert)
                     if created > newest:
                         newest, newest_ids = created, {alert_id}
                     elif created == newest:
@@ -105,10 +102,10 @@ class OpsGeniePoller:
                 await cursor.set(json.dumps({"created_after_ms": newest, "ids": sorted(newest_ids)}))
         return stored
 
-    async def _store(self, intake: Intake, alert: dict[str, Any]) -> int:
+    async def _store(self, sink: EventSink, alert: dict[str, Any]) -> int:
         full = await asyncio.to_thread(self._details, alert)
         event = event_from_alert(full)
-        result = await intake.store_event(SOURCE, event, alert_dedup_key(str(alert["id"])), alert_problem_key(full))
+        result = await sink.store_event(SOURCE, event, alert_dedup_key(str(alert["id"])), alert_problem_key(full))
         log.info("opsgenie_alert", alert_id=alert["id"], action=result.action, investigation_id=result.investigation_id)
         return 0 if result.action == "duplicate" else 1
 

@@ -1,6 +1,6 @@
 """PagerDuty poller: open incidents created since the cursor -> one event per incident trigger.
 
-Runs under PollerRunner's lease and lock (one poll per interval across ingest replicas). The cursor is
+Runs under ingest's lease and lock (one poll per interval across ingest replicas). The cursor is
 the end of the last window polled; each poll re-reads a short overlap before it, because PagerDuty
 lists a new incident with a lag, and the per-trigger dedup key turns the re-read into duplicates.
 """
@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from alertfleet.integration import Cursor, EventSink
 from alertfleet.models import utcnow
-from alertfleet.settings import Settings
-from ingest.intake import Intake
-from ingest.pollers import PollCursor
+from alertfleet.writing import Throttle
 from integrations.pagerduty.client import PagerDutyApi, PagerDutyError
+from integrations.pagerduty.settings import PagerDutySettings
 from integrations.pagerduty.source import SOURCE, event_from_incident, incident_problem_key, trigger_dedup_key
 
 log = structlog.get_logger("pollers")
@@ -47,9 +47,10 @@ class PagerDutyPoller:
         self.now = now
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PagerDutyPoller:
+    def from_settings(cls, settings: PagerDutySettings, throttle: Throttle | None = None) -> PagerDutyPoller:
+        """`throttle`: the fleet's shared PagerDuty budget, charged for every request of a poll."""
         key = settings.pagerduty_api_key.get_secret_value() if settings.pagerduty_api_key else ""
-        api = PagerDutyApi(key, settings.pagerduty_api_url, settings.pagerduty_user_email)
+        api = PagerDutyApi(key, settings.pagerduty_api_url, settings.pagerduty_user_email, throttle=throttle)
         return cls(
             api,
             interval=settings.pagerduty_poll_interval,
@@ -58,14 +59,14 @@ class PagerDutyPoller:
             urgencies=settings.pagerduty_urgencies,
         )
 
-    async def window(self, cursor: PollCursor) -> tuple[datetime, datetime]:
+    async def window(self, cursor: Cursor) -> tuple[datetime, datetime]:
         """since..until of this poll: from the cursor (less the overlap), or the lookback on a first start."""
         until = self.now()
         saved = await cursor.get()
         since = datetime.fromisoformat(saved) - OVERLAP if saved else until - self.lookback
         return max(since, until - MAX_RANGE), until
 
-    async def poll_once(self, intake: Intake, cursor: PollCursor) -> int:
+    async def poll_once(self, sink: EventSink, cursor: Cursor) -> int:
         since, until = await self.window(cursor)
         incidents = await asyncio.to_thread(
             self.api.list_incidents,
@@ -77,7 +78,7 @@ class PagerDutyPoller:
         stored = 0
         for incident in incidents:
             alert_key = None if incident.get("incident_key") else await asyncio.to_thread(self._alert_key, incident)
-            result = await intake.store_event(
+            result = await sink.store_event(
                 SOURCE,
                 event_from_incident(incident, "firing"),
                 trigger_dedup_key(incident, "firing"),
