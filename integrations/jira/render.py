@@ -76,7 +76,9 @@ def findings(investigation: Investigation, public_url: str | None) -> list[dict[
         if section.strip():
             content += [heading(3, name), *blocks(section)]
     if result.mode == "llm" and result.model:
-        content.append(paragraph(text(f"Model: {result.model} ({result.steps} steps, {len(result.tool_calls)} tool calls)")))
+        content.append(
+            paragraph(text(f"Model: {result.model} ({result.steps} steps, {len(result.tool_calls)} tool calls)"))
+        )
     else:
         content.append(paragraph(text("Enrichment from the issue's fields (no model).")))
     link = result_link(investigation, public_url)

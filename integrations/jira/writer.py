@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from alertfleet.models import Investigation, WriteRecord
-from alertfleet.writing import RateLimited, WriteError, WriteResult
 from alertfleet.request_gate import Throttled
+from alertfleet.writing import RateLimited, WriteError, WriteResult
 from integrations.jira.client import JiraApi, JiraFailure
 from integrations.jira.render import comment_body, marker_of
 
@@ -38,14 +38,16 @@ def write_error(failure: JiraFailure | Throttled, what: str) -> WriteError:
 class JiraWriter:
     destination = "jira"
 
-    def __init__(self, api: JiraApi, public_url: str | None = None) -> None:
+    def __init__(self, api: JiraApi, public_url: str | None = None, *, prepaid_requests: int = 0) -> None:
         self.api = api
         self.public_url = public_url
+        self.prepaid_requests = prepaid_requests
 
     def write(self, investigation: Investigation, target: str, previous: WriteRecord | None) -> WriteResult:
         body, digest = comment_body(investigation, self.public_url)
         if previous is not None and previous.content_hash == digest:
             return WriteResult(previous.external_id, digest, "unchanged")
+        self.api.gate.prepaid(self.prepaid_requests)
         try:
             if previous is not None:
                 try:
@@ -58,6 +60,8 @@ class JiraWriter:
             comment_id = self.api.add_comment(target, body)
         except (JiraFailure, Throttled) as failure:
             raise write_error(failure, f"comment on {target}") from None
+        finally:
+            self.api.gate.prepaid(0)
         return WriteResult(comment_id, digest, "created", {"issue": target})
 
     def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
