@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -39,6 +39,11 @@ class GitHubFailure(Exception):
 
     def __str__(self) -> str:
         return f"HTTP {self.status}: {self.message}" if self.status else self.message
+
+
+def iso_time(moment: datetime) -> Any:
+    """`since` as GitHub documents it (YYYY-MM-DDTHH:MM:SSZ); githubkit would send str(datetime)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hold_for(status: int, headers: httpx.Headers) -> float:
@@ -115,7 +120,7 @@ class GitHubApi:
     ) -> list[dict[str, Any]]:
         """One page of open issues (pull requests removed) updated since `since`, least recent first."""
         owner, repo = repository.split("/", 1)
-        extra: dict[str, Any] = {"since": since} if since is not None else {}
+        extra: dict[str, Any] = {"since": iso_time(since)} if since is not None else {}
         if labels:
             extra["labels"] = ",".join(labels)
         response = self._call(
@@ -153,7 +158,7 @@ class GitHubApi:
         found: list[dict[str, Any]] = []
         for page in range(1, 1000):
             items = self._call(
-                self.github.rest.issues.list_comments, owner, repo, number, since=since, per_page=PAGE, page=page
+                self.github.rest.issues.list_comments, owner, repo, number, since=iso_time(since), per_page=PAGE, page=page
             ).json()
             found += items
             if len(items) < PAGE:
