@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -42,8 +43,15 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# The settings of the ingest serving this delivery. `WebhookSource.outcome` is given the payload only,
+# but the route asks `secret(settings)` first, in the same request task: remembered here for `outcome`.
+_serving: ContextVar[GitHubSettings | None] = ContextVar("github_webhook_settings", default=None)
+
+
 def _secret(settings: FleetSettings) -> str | None:
-    secret = settings.github_webhook_secret if isinstance(settings, GitHubSettings) else None
+    own = settings if isinstance(settings, GitHubSettings) else None
+    _serving.set(own)
+    secret = own.github_webhook_secret if own is not None else None
     return secret.get_secret_value() if secret is not None and secret.get_secret_value() else None
 
 
@@ -53,6 +61,9 @@ def _verify(secret: str, raw: bytes, headers: Mapping[str, str]) -> bool:
 
 
 def _settings() -> GitHubSettings | None:
+    serving = _serving.get()
+    if serving is not None:
+        return serving
     from alertfleet.settings import get_settings
 
     settings = get_settings()
