@@ -1,0 +1,88 @@
+"""The GitHub poller against a real Redis (ingest's own intake and cursor) and the REST stub."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+from alertfleet.keys import EVENTS_STREAM, poller_cursor_key
+from alertfleet.request_gate import RequestGate
+from ingest.intake import Intake
+from ingest.outbox import Outbox
+from ingest.pollers import PollCursor
+from integrations.github.client import GitHubApi
+from integrations.github.poller import GitHubPoller
+from tests.github.conftest import GITHUB_TOKEN, REPO
+from tests.stubs.github import GitHubStub
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _poller(stub: GitHubStub, labels: list[str], throttle: Any = None) -> GitHubPoller:
+    api = GitHubApi(GITHUB_TOKEN, stub.base_url, RequestGate("github", throttle))
+    return GitHubPoller(api, REPO, labels, interval=1, lookback=3600, now=lambda: NOW)
+
+
+def _poll(redis_url: str, poller: GitHubPoller) -> int:
+    async def main() -> int:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            intake = Intake(Outbox(client, dedup_ttl=3600, problem_window=3600))
+            return await poller.poll_once(intake, PollCursor(client, poller.name))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
+
+
+def _events(redis_client: redis.Redis) -> list[dict[str, Any]]:
+    return [json.loads(fields[b"event"]) for _id, fields in redis_client.xrange(EVENTS_STREAM)]
+
+
+def test_open_labeled_issues_are_stored_once_and_pull_requests_skipped(
+    github_stub: GitHubStub, redis_url: str, redis_client: redis.Redis
+) -> None:
+    ago = NOW - timedelta(minutes=30)
+    github_stub.add_issue(REPO, 1, "Checkout 5xx", ago, labels=["bug", "priority:high"], author="alice")
+    github_stub.add_issue(REPO, 2, "Only a bug", ago, labels=["bug"])
+    github_stub.add_issue(REPO, 3, "A pull request", ago, labels=["bug", "priority:high"], pull_request=True)
+    github_stub.add_issue(REPO, 4, "Closed", ago, labels=["bug", "priority:high"], state="closed")
+    github_stub.add_issue(REPO, 5, "Stale", NOW - timedelta(days=3), labels=["bug", "priority:high"])
+    poller = _poller(github_stub, ["bug", "priority:high"])
+
+    assert _poll(redis_url, poller) == 1
+    assert _poll(redis_url, poller) == 0  # the issue at the cursor is listed again: a duplicate
+
+    [event] = _events(redis_client)
+    assert event["source_ref"] == f"{REPO}#1" and event["source"] == "github"
+    assert event["labels"] == {"repository": REPO, "labels": "bug,priority:high", "author": "alice"}
+    assert event["writeback"] == [{"type": "github", "target": f"{REPO}#1", "options": {}}]
+    first, second = github_stub.requests_to(f"/repos/{REPO}/issues")
+    assert first.query["labels"] == "bug,priority:high" and first.query["state"] == "open"
+    assert first.query["since"] == (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert second.query["since"] == ago.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert redis_client.get(poller_cursor_key("github")) == ago.isoformat().encode()
+    assert github_stub.violations == []
+
+
+def test_pages_are_followed_and_the_cursor_moves_after_each(
+    github_stub: GitHubStub, redis_url: str, redis_client: redis.Redis
+) -> None:
+    for n in range(1, 106):
+        github_stub.add_issue(
+            REPO, n, f"Issue {n}", NOW - timedelta(minutes=50), updated=NOW - timedelta(seconds=200 - n)
+        )
+    assert _poll(redis_url, _poller(github_stub, [])) == 105
+    assert [r.query["page"] for r in github_stub.requests_to(f"/repos/{REPO}/issues")] == ["1", "2"]
+    assert redis_client.get(poller_cursor_key("github")) == (NOW - timedelta(seconds=95)).isoformat().encode()
+
+
+def test_spent_budget_sends_nothing(github_stub: GitHubStub, redis_url: str, redis_client: redis.Redis) -> None:
+    github_stub.add_issue(REPO, 1, "Checkout 5xx", NOW - timedelta(minutes=5))
+    assert _poll(redis_url, _poller(github_stub, [], throttle=lambda: 30.0)) == 0
+    assert github_stub.requests == [] and redis_client.get(poller_cursor_key("github")) is None
