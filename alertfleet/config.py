@@ -1,8 +1,8 @@
 """The routing config (ALERTFLEET_CONFIG): models, named destinations and an Alertmanager-style route tree.
 
 The file is validated as a whole at start-up and on every reload; each problem is one line naming its
-place in the file, e.g. `route.routes[2].destinations[0]: unknown destination 'pagerduty-eu'`.
-Without a file, the environment gives the one default route (SLACK_CHANNEL, WEBHOOK_URL, MODEL).
+place in the file, e.g. `route.routes[2].destinations[0]: unknown destination 'oncall-eu'`.
+Without a file, the environment gives the one default route (each integration's own variables, and MODEL).
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         loc = list(err["loc"])
         if len(loc) >= 3 and loc[0] == "destinations":
-            del loc[2]  # the discriminator's tag (slack, webhook, ...) is not a place in the file
+            del loc[2]  # the discriminator's tag (the destination's type) is not a place in the file
         problems.append(f"{_path(loc) or 'file'}: {_message(err)}")
     return problems
 

@@ -5,7 +5,7 @@ one line in `alertfleet/registry.py` naming it. Nothing else in the fleet names 
 What a subclass declares (class attributes) and fills in (methods), every part optional:
 
 - **settings**  `settings_model`: a pydantic-settings mixin with the vendor's environment names as
-  aliases (PAGERDUTY_API_KEY, ...). The registry composes every mixin into the fleet's one `Settings`,
+  aliases (<VENDOR>_API_KEY, ...). The registry composes every mixin into the fleet's one `Settings`,
   so all of them are validated together at start-up with one line per bad variable.
 - **destination**  `destination_model`: the YAML `destinations.<name>:` model (`type: Literal[name]`,
   strict keys); `write_target`, `describe`, `destination_problems`, `default_destination`, and
@@ -65,7 +65,7 @@ class NotConfigured(LookupError):
 @dataclass(frozen=True)
 class RateLimit:
     """A vendor's fleet-wide request limit in `limits` syntax ("60/minute"); `per_target` where the
-    vendor limits per target (Slack: per channel)."""
+    vendor limits per target (a chat tool: per channel)."""
 
     limit: str
     per_target: bool = False

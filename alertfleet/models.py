@@ -67,7 +67,7 @@ class InvestigateRequest(BaseModel):
 
 
 class WriteTarget(BaseModel):
-    """A destination type and its target (Slack channel, PagerDuty incident id, OpsGenie alert id, URL)."""
+    """A destination type and its target (a channel, an incident or alert id, a URL)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -96,7 +96,7 @@ class Event(BaseModel):
     external_url: str = ""
     source_ref: str = ""
     model: str | None = None
-    # Where the source itself wants the result written back (e.g. the PagerDuty incident it came from).
+    # Where the source itself wants the result written back (e.g. the incident it came from).
     writeback: list[WriteTarget] = Field(default_factory=list)
     received_at: datetime = Field(default_factory=utcnow)
 

@@ -46,7 +46,7 @@ class FleetSettings(BaseSettings):
     dedup_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_DEDUP_TTL")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="ALERTFLEET_MAX_BODY_BYTES")
     log_level: str = Field(default="INFO", alias="ALERTFLEET_LOG_LEVEL")
-    # Delivery: global per-vendor limits ("slack=1/second,pagerduty=60/minute"), retry horizon, leases.
+    # Delivery: global per-vendor limits ("vendor=1/second,other=60/minute"), retry horizon, leases.
     rate_limits: str = Field(default="", alias="ALERTFLEET_RATE_LIMITS")
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
@@ -81,13 +81,22 @@ class FleetSettings(BaseSettings):
         for pair in filter(None, (part.strip() for part in value.split(","))):
             vendor, sep, limit = pair.partition("=")
             if not sep or not vendor.strip() or not _LIMIT.match(limit.strip()):
-                raise ValueError(f"{pair!r} is not vendor=N/period (e.g. slack=1/second)")
+                raise ValueError(f"{pair!r} is not vendor=N/period (e.g. {_limit_example()})")
         return value
 
     def rate_limit_overrides(self) -> dict[str, str]:
-        """ALERTFLEET_RATE_LIMITS as vendor -> limit; it wins over each integration's own default."""
+        """Limits set beyond the integrations' defaults: an integration's own setting (e.g. a vendor's
+        `*_RATE_LIMIT`), and ALERTFLEET_RATE_LIMITS, which wins over both."""
+        from alertfleet.registry import integrations
+
+        overrides = {}
+        for integration in integrations():
+            limit = integration.limit(self)
+            if limit is not None and limit != integration.rate_limit:
+                overrides[integration.name] = limit.limit
         pairs = (part.strip().partition("=") for part in self.rate_limits.split(",") if part.strip())
-        return {vendor.strip(): limit.strip() for vendor, _, limit in pairs}
+        overrides.update({vendor.strip(): limit.strip() for vendor, _, limit in pairs})
+        return overrides
 
     @field_validator("log_level")
     @classmethod
@@ -123,6 +132,14 @@ def parse_duration(text: str) -> float:
     if match is None:
         raise ValueError("must be seconds or a duration such as 90s, 90m, 24h, 7d")
     return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+
+
+def _limit_example() -> str:
+    """`<vendor>=<its default limit>` of the first registered integration that declares one."""
+    from alertfleet.registry import integrations
+
+    declared = [(i.name, i.rate_limit.limit) for i in integrations() if i.rate_limit is not None]
+    return "=".join(declared[0]) if declared else "vendor=1/second"
 
 
 def optional_http_url(value: str | None) -> str | None:

@@ -6,7 +6,7 @@ writers use, so a vendor's budget covers its poller and its writer together acro
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 
 import redis
 
@@ -34,12 +34,16 @@ class _LazyLimiter:
 
     def __init__(self, settings: FleetSettings) -> None:
         self.settings = settings
+        self._limiter: FleetRateLimiter | None = None
+        self._lock = threading.Lock()
 
     def throttle(self, vendor: str) -> Throttle:
-        return lambda: _limiter(self.settings).acquire(vendor, "")
+        return lambda: self.limiter().acquire(vendor, "")
 
-
-@lru_cache(maxsize=4)
-def _limiter(settings: FleetSettings) -> FleetRateLimiter:
-    client = redis.Redis.from_url(settings.redis_client_url, socket_timeout=5, socket_connect_timeout=2)
-    return FleetRateLimiter(client, settings.redis_client_url, vendor_limits(settings, registry.integrations()))
+    def limiter(self) -> FleetRateLimiter:
+        with self._lock:
+            if self._limiter is None:
+                url = self.settings.redis_client_url
+                client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+                self._limiter = FleetRateLimiter(client, url, vendor_limits(self.settings, registry.integrations()))
+            return self._limiter

@@ -38,7 +38,7 @@ def destinations_for(investigation: Investigation, settings: FleetSettings) -> l
     if investigation.route is not None and investigation.route.investigate == "skip":
         return []
     routed = routed_destinations(investigation, settings)
-    # A routed destination without a target says how to write back to the source (PagerDuty, OpsGenie).
+    # A routed destination without a target says how to write back to the source (an incident tool).
     how = {target.type: target.options for target in routed if not target.target}
     writeback = [w.model_copy(update={"options": how.get(w.type, w.options)}) for w in investigation.event.writeback]
     unique: dict[tuple[str, str], WriteTarget] = {}
