@@ -70,7 +70,7 @@ class GitHubApi:
     @property
     def github(self) -> GitHub[TokenAuthStrategy]:
         if self._github is None:
-            from githubkit import GitHub, TokenAuthStrategy
+            from githubkit import GitHub
 
             self._github = GitHub(
                 self._token,
