@@ -7,6 +7,7 @@ Celery worker writing to Jira and Slack.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from tests.conftest import Fleet, fleet_env, running_fleet
 from tests.harness.processes import wait_for
-from tests.jira.conftest import JIRA_EMAIL, JIRA_TOKEN, jira_stub  # noqa: F401 - the fixture
+from tests.jira.helpers import JIRA_EMAIL, JIRA_TOKEN
 from tests.stubs.jira import JiraStub
 from tests.stubs.jira_adf import adf_problems, adf_text
 from tests.stubs.model import ModelStub
@@ -33,6 +34,7 @@ route:
 """
 
 
+@contextmanager
 def _fleet(
     redis_url: str, slack: SlackStub, model: ModelStub, jira: JiraStub, tmp_path: Path, **env: str
 ) -> Iterator[Fleet]:
@@ -58,7 +60,8 @@ def _fleet(
 def jira_fleet(
     redis_url: str, slack_stub: SlackStub, model_stub: ModelStub, jira_stub: JiraStub, tmp_path: Path
 ) -> Iterator[Fleet]:
-    yield from _fleet(redis_url, slack_stub, model_stub, jira_stub, tmp_path)
+    with _fleet(redis_url, slack_stub, model_stub, jira_stub, tmp_path) as running:
+        yield running
 
 
 def _searches(stub: JiraStub) -> int:
@@ -97,7 +100,7 @@ def test_read_only_mode_investigates_but_writes_nothing_to_jira(
     redis_url: str, slack_stub: SlackStub, model_stub: ModelStub, jira_stub: JiraStub, tmp_path: Path
 ) -> None:
     jira_stub.add_issue("OPS-9", "Disk filling up", datetime.now(UTC) - timedelta(minutes=1))
-    for fleet in _fleet(redis_url, slack_stub, model_stub, jira_stub, tmp_path, JIRA_MODE="read-only"):
+    with _fleet(redis_url, slack_stub, model_stub, jira_stub, tmp_path, JIRA_MODE="read-only") as fleet:
         assert wait_for(lambda: slack_stub.post_count() == 1, 60), fleet.logs()
         searches = _searches(jira_stub)
         assert wait_for(lambda: _searches(jira_stub) >= searches + 2, 15), fleet.logs()

@@ -17,7 +17,7 @@ from ingest.outbox import Outbox
 from ingest.pollers import PollCursor
 from integrations.github.client import GitHubApi
 from integrations.github.poller import GitHubPoller
-from tests.github.conftest import GITHUB_TOKEN, REPO
+from tests.github.helpers import GITHUB_TOKEN, REPO
 from tests.stubs.github import GitHubStub
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -15,7 +15,7 @@ from alertfleet.keys import EVENTS_STREAM
 from alertfleet.settings import Settings
 from ingest.app import create_app
 from integrations.github.webhook import sign
-from tests.github.conftest import REPO
+from tests.github.helpers import REPO
 
 SECRET = "gh-webhook-secret-0123456789"
 URL = "/api/webhooks/github"

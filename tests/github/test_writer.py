@@ -14,7 +14,7 @@ from alertfleet.request_gate import RequestGate, fleet_pause
 from alertfleet.writing import RateLimited, WriteError
 from integrations.github.client import GitHubApi
 from integrations.github.writer import GitHubWriter
-from tests.github.conftest import GITHUB_TOKEN, REPO, investigation
+from tests.github.helpers import GITHUB_TOKEN, REPO, investigation
 from tests.stubs.github import GitHubStub
 from workers.writes import perform_write
 

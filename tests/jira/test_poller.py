@@ -18,7 +18,7 @@ from ingest.pollers import PollCursor
 from integrations.jira.client import JiraApi
 from integrations.jira.poller import JiraPoller
 from integrations.jira.source import base_jql
-from tests.jira.conftest import JIRA_EMAIL, JIRA_TOKEN
+from tests.jira.helpers import JIRA_EMAIL, JIRA_TOKEN
 from tests.stubs.jira import JiraStub
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from alertfleet.request_gate import RequestGate
 from alertfleet.writing import RateLimited, WriteError
 from integrations.jira.client import JiraApi
 from integrations.jira.writer import JiraWriter
-from tests.jira.conftest import JIRA_EMAIL, JIRA_TOKEN, investigation
+from tests.jira.helpers import JIRA_EMAIL, JIRA_TOKEN, investigation
 from tests.stubs.jira import JiraStub
 from tests.stubs.jira_adf import adf_problems, adf_text
 from workers.writes import perform_write

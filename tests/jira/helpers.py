@@ -1,22 +1,11 @@
-"""Jira fixtures: the Cloud REST v3 stub, and investigations to write."""
+"""Jira test helpers: investigations of Jira issues to write (the stub fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteTarget
-from tests.stubs.jira import JiraStub
+from tests.conftest import JIRA_EMAIL, JIRA_TOKEN
 
-JIRA_EMAIL = "alertfleet-bot@example.com"
-JIRA_TOKEN = "jira-api-token-0123456789"
-
-
-@pytest.fixture
-def jira_stub() -> Iterator[JiraStub]:
-    with JiraStub(email=JIRA_EMAIL, token=JIRA_TOKEN) as stub:
-        yield stub
+__all__ = ["JIRA_EMAIL", "JIRA_TOKEN", "investigation"]
 
 
 def investigation(key: str = "OPS-1", inv_id: str = "0123456789abcdef", findings: str = "") -> Investigation:

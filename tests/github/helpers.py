@@ -1,22 +1,13 @@
-"""GitHub fixtures: the REST stub, and investigations to write."""
+"""GitHub test helpers: investigations of GitHub issues to write (the stub fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteTarget
-from tests.stubs.github import GitHubStub
+from tests.conftest import GITHUB_TOKEN
 
-GITHUB_TOKEN = "ghp-test-token-0123456789"
+__all__ = ["GITHUB_TOKEN", "REPO", "investigation"]
+
 REPO = "acme/payments"
-
-
-@pytest.fixture
-def github_stub() -> Iterator[GitHubStub]:
-    with GitHubStub(token=GITHUB_TOKEN) as stub:
-        yield stub
 
 
 def investigation(number: int = 7, inv_id: str = "fedcba9876543210", findings: str = "") -> Investigation:
