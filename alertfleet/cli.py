@@ -62,7 +62,9 @@ def ingest(
 
 @app.command()
 def worker(
-    queues: str = typer.Option(",".join(all_queues()), help="Comma-separated queues to consume."),
+    queues: str | None = typer.Option(
+        None, help="Comma-separated queues to consume (default: investigate and every write.<destination>)."
+    ),
     concurrency: int = typer.Option(4, min=1, help="Concurrent tasks (threads, or processes with prefork)."),
     # threads: measured in bench/pipeline.py — I/O-bound tasks, one litellm import (~170 MB) per worker.
     pool: str = typer.Option("threads", help="Celery pool: threads (default), prefork or solo."),
@@ -71,6 +73,8 @@ def worker(
     """Run a Celery worker for investigations and writes."""
     settings_or_exit()
     from workers.app import app as celery_app
+
+    queues = queues or ",".join(all_queues())
 
     celery_app.worker_main(
         [

@@ -145,8 +145,9 @@ class OneShot:
     noted: str = ""  # "PagerDuty incident {target} (note {id})"
 
 
-def run_one_shot(shot: OneShot, destination: str | None, slack_channel: str | None,
-                 slack_token: str | None, webhook_url: str | None) -> list[Investigation]:
+def run_one_shot(
+    shot: OneShot, destination: str | None, slack_channel: str | None, slack_token: str | None, webhook_url: str | None
+) -> list[Investigation]:
     try:
         items = shot.fetch()
     except shot.errors as err:
@@ -164,9 +165,13 @@ def run_one_shot(shot: OneShot, destination: str | None, slack_channel: str | No
 
 def register_verbs() -> None:
     """`investigate <name>` for every integration that declares a CLI verb."""
-    from alertfleet.registry import integrations
+    from alertfleet.registry import RegistryError, integrations
 
-    for integration in integrations():
+    try:
+        found = integrations()
+    except RegistryError:
+        return  # settings_or_exit reports it, in one line, before any command runs
+    for integration in found:
         verb = integration.cli()
         if verb is not None:
             investigate_app.command(integration.name)(verb)

@@ -1,6 +1,7 @@
 """The one shape of an integration: a vendor is one folder under `integrations/<vendor>/` whose
 `__init__.py` exposes `integration = <Vendor>Integration()`, a subclass of `Integration` below, and
-one line in `alertfleet/registry.py` naming it. Nothing else in the fleet names a vendor.
+one line in `alertfleet/registry.py` naming it (or, for one kept outside this repository, an entry in
+ALERTFLEET_INTEGRATIONS). Nothing else in the fleet names a vendor.
 
 What a subclass declares (class attributes) and fills in (methods), every part optional:
 

@@ -112,7 +112,10 @@ def settings_class(base: type[FleetSettings]) -> type[FleetSettings]:
     cached = _settings_class
     if cached is None or not issubclass(cached, base):
         mixins = tuple(dict.fromkeys(i.settings_model for i in integrations() if i.settings_model is not None))
-        cached = type("Settings", (base, *mixins), {"__module__": base.__module__, "__doc__": base.__doc__})
+        # pydantic collects fields base-last-first: this order keeps the fleet's own fields (and their
+        # error lines) first, then each integration's in registry order.
+        bases = (*reversed(mixins), base)
+        cached = type("Settings", bases, {"__module__": base.__module__, "__doc__": base.__doc__})
         _settings_class = cached
     return cached  # type: ignore[return-value]
 

@@ -177,7 +177,12 @@ def _env_name(model: type[FleetSettings], field: str) -> str:
 
 def load_settings() -> FleetSettings:
     """Read and validate the environment; raise SettingsError with one line per bad variable."""
-    model = settings_class()
+    from alertfleet.registry import EXTRA_ENV, RegistryError
+
+    try:
+        model = settings_class()
+    except RegistryError as exc:
+        raise SettingsError([f"invalid setting {EXTRA_ENV}: {exc}"]) from None
     try:
         return model()
     except ValidationError as exc:
