@@ -158,7 +158,13 @@ class GitHubApi:
         found: list[dict[str, Any]] = []
         for page in range(1, 1000):
             items = self._call(
-                self.github.rest.issues.list_comments, owner, repo, number, since=iso_time(since), per_page=PAGE, page=page
+                self.github.rest.issues.list_comments,
+                owner,
+                repo,
+                number,
+                since=iso_time(since),
+                per_page=PAGE,
+                page=page,
             ).json()
             found += items
             if len(items) < PAGE:

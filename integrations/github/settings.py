@@ -36,7 +36,7 @@ class GitHubSettings(BaseSettings):
 
     @field_validator("github_repository")
     @classmethod
-    def _repository(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _github_repository(cls, value: str | None, info: ValidationInfo) -> str | None:
         value = (value or "").strip().strip("/") or None
         if value is None:
             return None
@@ -48,12 +48,12 @@ class GitHubSettings(BaseSettings):
 
     @field_validator("github_labels", mode="before")
     @classmethod
-    def _labels(cls, value: Any) -> Any:
+    def _github_labels(cls, value: Any) -> Any:
         return comma_list(value)
 
     @field_validator("github_api_url")
     @classmethod
-    def _api_url(cls, value: str) -> str:
+    def _github_api_url(cls, value: str) -> str:
         value = value.strip() or "https://api.github.com"
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
@@ -61,12 +61,12 @@ class GitHubSettings(BaseSettings):
 
     @field_validator("github_mode", mode="before")
     @classmethod
-    def _mode(cls, value: Any) -> Any:
+    def _github_mode(cls, value: Any) -> Any:
         return write_mode(value)
 
     @field_validator("github_poll_interval", "github_lookback", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> Any:
+    def _github_duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
 
 

@@ -47,7 +47,7 @@ class JiraSettings(BaseSettings):
 
     @field_validator("jira_username", "jira_project", "jira_jql")
     @classmethod
-    def _blank_is_unset(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _jira_blank_is_unset(cls, value: str | None, info: ValidationInfo) -> str | None:
         value = (value or "").strip() or None
         if value is None and info.data.get("jira_url"):
             if info.field_name == "jira_username":
@@ -58,7 +58,7 @@ class JiraSettings(BaseSettings):
 
     @field_validator("jira_api_token")
     @classmethod
-    def _token_with_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+    def _jira_token_with_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if (value is None or not value.get_secret_value().strip()) and info.data.get("jira_url"):
             raise ValueError("required with JIRA_URL (an API token from id.atlassian.com)")
         return value
