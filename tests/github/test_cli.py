@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -87,3 +88,19 @@ def test_bad_github_settings_stop_start_up(monkeypatch: pytest.MonkeyPatch, env:
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert any(problem.startswith(line) for problem in refused.value.problems), refused.value.problems
+
+
+def test_every_vendors_durations_parse_in_the_composed_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validators of two mixins with one name would shadow each other: each vendor's still runs."""
+    for name, value in {
+        "OPSGENIE_POLL_INTERVAL": "30s",
+        "JIRA_POLL_INTERVAL": "2m",
+        "GITHUB_POLL_INTERVAL": "90s",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings: Any = load_settings()
+    assert (settings.opsgenie_poll_interval, settings.jira_poll_interval, settings.github_poll_interval) == (
+        30,
+        120,
+        90,
+    )
