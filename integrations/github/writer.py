@@ -1,5 +1,6 @@
-"""Investigation -> one GitHub issue comment per (investigation, issue): created once, edited when
-the findings change, found by its hidden marker when a write's answer was lost.
+"""Investigation -> one GitHub issue comment per (investigation, issue), in markdown with a hidden
+marker: created once, edited when the findings change, found when an answer was lost
+(alertfleet.comment_writing).
 
 Rate limits (x-ratelimit-remaining 0, a secondary limit's retry-after) are RateLimited: the write task
 pauses GitHub fleet-wide and retries after the time. 5xx and no answer retry with backoff;
@@ -8,11 +9,14 @@ pauses GitHub fleet-wide and retries after the time. 5xx and no answer retry wit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from alertfleet.models import Investigation, WriteRecord
+from alertfleet.comment_writing import CommentGone, IssueCommentWriter
+from alertfleet.models import Investigation
 from alertfleet.request_gate import Throttled
-from alertfleet.writing import RateLimited, WriteError, WriteResult
+from alertfleet.writing import RateLimited, WriteError
 from integrations.github.client import GitHubApi, GitHubFailure
 from integrations.github.render import comment_body, marker_of
 from integrations.github.source import parse_ref
@@ -24,63 +28,53 @@ _HINTS = {
     410: "issues are disabled on this repository",
     422: "GitHub refused the comment",
 }
+CLOCK_SKEW = 300.0
 
 
-def write_error(failure: GitHubFailure | Throttled, what: str) -> WriteError:
-    if isinstance(failure, Throttled):
-        return RateLimited(failure.args[0], failure.wait)
-    if failure.rate_limited:
-        return RateLimited(f"github rate limit on {what}: {failure.message}", failure.retry_after)
-    if failure.status == 0 or failure.status >= 500:
-        return WriteError(f"github {what}: {failure}", recoverable=True)
-    return WriteError(
-        f"github {what}: {failure} ({_HINTS.get(failure.status, 'GitHub refused the request')})", recoverable=False
-    )
-
-
-class GitHubWriter:
+class GitHubWriter(IssueCommentWriter):
     destination = "github"
 
     def __init__(self, api: GitHubApi, public_url: str | None = None, *, prepaid_requests: int = 0) -> None:
+        super().__init__(api.gate, public_url, prepaid_requests)
         self.api = api
-        self.public_url = public_url
-        self.prepaid_requests = prepaid_requests
 
-    def write(self, investigation: Investigation, target: str, previous: WriteRecord | None) -> WriteResult:
-        repository, number = _target(target)
-        body, digest = comment_body(investigation, self.public_url)
-        if previous is not None and previous.content_hash == digest:
-            return WriteResult(previous.external_id, digest, "unchanged")
-        self.api.gate.prepaid(self.prepaid_requests)
-        try:
-            if previous is not None:
-                try:
-                    self.api.update_comment(repository, int(previous.external_id), body)
-                    return WriteResult(previous.external_id, digest, "updated", {"issue": target})
-                except GitHubFailure as failure:
-                    if failure.status != 404:
-                        raise
-                    # The comment was deleted: the findings still belong on the issue.
-            comment = self.api.create_comment(repository, number, body)
-        except (GitHubFailure, Throttled) as failure:
-            raise write_error(failure, f"comment on {target}") from None
-        finally:
-            self.api.gate.prepaid(0)
-        return WriteResult(str(comment["id"]), digest, "created", {"issue": target, "url": comment.get("html_url")})
+    def render(self, investigation: Investigation) -> tuple[Any, str]:
+        return comment_body(investigation, self.public_url)
 
-    def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
-        """The comment an earlier attempt added (its hidden marker names this investigation), if any."""
+    def create(self, target: str, body: Any) -> tuple[str, dict[str, Any]]:
         repository, number = _target(target)
-        after = datetime.fromtimestamp(since - 300, UTC)  # five minutes of clock skew
+        comment = self.api.create_comment(repository, number, body)
+        return str(comment["id"]), {"url": comment.get("html_url")}
+
+    def update(self, target: str, comment_id: str, body: Any) -> None:
+        repository, _ = _target(target)
         try:
-            comments = self.api.comments_since(repository, number, after)
-        except (GitHubFailure, Throttled) as failure:
-            raise write_error(failure, f"comments of {target}") from None
-        for comment in comments:
-            marker = marker_of(comment.get("body"))
-            if marker is not None and marker[0] == investigation.id:
-                return WriteResult(str(comment["id"]), marker[1], "created", {"issue": target})
-        return None
+            self.api.update_comment(repository, int(comment_id), body)
+        except GitHubFailure as failure:
+            if failure.status == 404:
+                raise CommentGone(comment_id) from None
+            raise
+
+    def comments(self, target: str, since: float) -> Iterator[tuple[str, Any]]:
+        repository, number = _target(target)
+        after = datetime.fromtimestamp(since - CLOCK_SKEW, UTC)
+        for comment in self.api.comments_since(repository, number, after):
+            yield str(comment["id"]), comment.get("body")
+
+    def marker(self, body: Any) -> tuple[str, str] | None:
+        return marker_of(body if isinstance(body, str) else None)
+
+    def error(self, failure: Exception, what: str) -> WriteError | None:
+        if isinstance(failure, Throttled):
+            return RateLimited(failure.args[0], failure.wait)
+        if not isinstance(failure, GitHubFailure):
+            return None
+        if failure.rate_limited:
+            return RateLimited(f"github rate limit on {what}: {failure.message}", failure.retry_after)
+        if failure.status == 0 or failure.status >= 500:
+            return WriteError(f"github {what}: {failure}", recoverable=True)
+        hint = _HINTS.get(failure.status, "GitHub refused the request")
+        return WriteError(f"github {what}: {failure} ({hint})", recoverable=False)
 
 
 def _target(target: str) -> tuple[str, int]:
