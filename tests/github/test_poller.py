@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 
 from alertfleet.keys import EVENTS_STREAM, poller_cursor_key
 from alertfleet.request_gate import RequestGate
-from ingest.intake import Intake
-from ingest.outbox import Outbox
-from ingest.pollers import PollCursor
 from integrations.github.client import GitHubApi
 from integrations.github.poller import GitHubPoller
 from tests.github.helpers import GITHUB_TOKEN, REPO
+from tests.harness.polling import poll_once
 from tests.stubs.github import GitHubStub
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -26,18 +22,6 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 def _poller(stub: GitHubStub, labels: list[str], throttle: Any = None) -> GitHubPoller:
     api = GitHubApi(GITHUB_TOKEN, stub.base_url, RequestGate("github", throttle))
     return GitHubPoller(api, REPO, labels, interval=1, lookback=3600, now=lambda: NOW)
-
-
-def _poll(redis_url: str, poller: GitHubPoller) -> int:
-    async def main() -> int:
-        client = aioredis.Redis.from_url(redis_url)
-        try:
-            intake = Intake(Outbox(client, dedup_ttl=3600, problem_window=3600))
-            return await poller.poll_once(intake, PollCursor(client, poller.name))
-        finally:
-            await client.aclose()
-
-    return asyncio.run(main())
 
 
 def _events(redis_client: redis.Redis) -> list[dict[str, Any]]:
@@ -55,8 +39,8 @@ def test_open_labeled_issues_are_stored_once_and_pull_requests_skipped(
     github_stub.add_issue(REPO, 5, "Stale", NOW - timedelta(days=3), labels=["bug", "priority:high"])
     poller = _poller(github_stub, ["bug", "priority:high"])
 
-    assert _poll(redis_url, poller) == 1
-    assert _poll(redis_url, poller) == 0  # the issue at the cursor is listed again: a duplicate
+    assert poll_once(redis_url, poller) == 1
+    assert poll_once(redis_url, poller) == 0  # the issue at the cursor is listed again: a duplicate
 
     [event] = _events(redis_client)
     assert event["source_ref"] == f"{REPO}#1" and event["source"] == "github"
@@ -77,12 +61,12 @@ def test_pages_are_followed_and_the_cursor_moves_after_each(
         github_stub.add_issue(
             REPO, n, f"Issue {n}", NOW - timedelta(minutes=50), updated=NOW - timedelta(seconds=200 - n)
         )
-    assert _poll(redis_url, _poller(github_stub, [])) == 105
+    assert poll_once(redis_url, _poller(github_stub, [])) == 105
     assert [r.query["page"] for r in github_stub.requests_to(f"/repos/{REPO}/issues")] == ["1", "2"]
     assert redis_client.get(poller_cursor_key("github")) == (NOW - timedelta(seconds=95)).isoformat().encode()
 
 
 def test_spent_budget_sends_nothing(github_stub: GitHubStub, redis_url: str, redis_client: redis.Redis) -> None:
     github_stub.add_issue(REPO, 1, "Checkout 5xx", NOW - timedelta(minutes=5))
-    assert _poll(redis_url, _poller(github_stub, [], throttle=lambda: 30.0)) == 0
+    assert poll_once(redis_url, _poller(github_stub, [], throttle=lambda: 30.0)) == 0
     assert github_stub.requests == [] and redis_client.get(poller_cursor_key("github")) is None

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 
 from alertfleet.keys import EVENTS_STREAM, poller_cursor_key
 from alertfleet.request_gate import RequestGate
-from ingest.intake import Intake
-from ingest.outbox import Outbox
-from ingest.pollers import PollCursor
 from integrations.jira.client import JiraApi
 from integrations.jira.poller import JiraPoller
 from integrations.jira.source import base_jql
+from tests.harness.polling import poll_once
 from tests.jira.helpers import JIRA_EMAIL, JIRA_TOKEN
 from tests.stubs.jira import JiraStub
 
@@ -27,18 +23,6 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 def _poller(stub: JiraStub, throttle: Any = None, jql: str | None = None) -> JiraPoller:
     api = JiraApi(stub.base_url, JIRA_EMAIL, JIRA_TOKEN, RequestGate("jira", throttle))
     return JiraPoller(api, base_jql("OPS", jql), interval=1, lookback=3600, now=lambda: NOW)
-
-
-def _poll(redis_url: str, poller: JiraPoller) -> int:
-    async def main() -> int:
-        client = aioredis.Redis.from_url(redis_url)
-        try:
-            intake = Intake(Outbox(client, dedup_ttl=3600, problem_window=3600))
-            return await poller.poll_once(intake, PollCursor(client, poller.name))
-        finally:
-            await client.aclose()
-
-    return asyncio.run(main())
 
 
 def _events(redis_client: redis.Redis) -> list[dict[str, Any]]:
@@ -56,8 +40,8 @@ def test_new_issues_are_stored_page_by_page_once_each(
     jira_stub.add_issue("WEB-1", "Other project", NOW - timedelta(minutes=5))
     poller = _poller(jira_stub)
 
-    assert _poll(redis_url, poller) == 5
-    assert _poll(redis_url, poller) == 0  # re-read from the cursor's minute: duplicates
+    assert poll_once(redis_url, poller) == 5
+    assert poll_once(redis_url, poller) == 0  # re-read from the cursor's minute: duplicates
 
     events = _events(redis_client)
     assert [e["source_ref"] for e in events] == [f"OPS-{n}" for n in range(1, 6)]
@@ -88,7 +72,7 @@ def test_jql_wins_and_dates_are_in_the_accounts_time_zone(
     jira_stub.add_issue("OPS-1", "Fresh", NOW - timedelta(minutes=10))
     poller = _poller(jira_stub, jql="project = OPS AND labels = incident ORDER BY priority DESC")
 
-    _poll(redis_url, poller)
+    poll_once(redis_url, poller)
 
     assert jira_stub.queries == [
         '(project = OPS AND labels = incident) AND created >= "2026-12-02 06:00" ORDER BY created ASC, key ASC'
@@ -101,5 +85,5 @@ def test_spent_budget_makes_no_request_and_keeps_the_cursor(
     jira_stub.add_issue("OPS-1", "Fresh", NOW - timedelta(minutes=10))
     poller = _poller(jira_stub, throttle=lambda: 12.5)
 
-    assert _poll(redis_url, poller) == 0
+    assert poll_once(redis_url, poller) == 0
     assert jira_stub.requests == [] and redis_client.get(poller_cursor_key("jira")) is None
