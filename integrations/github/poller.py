@@ -17,7 +17,7 @@ import structlog
 from alertfleet.integration import Cursor, EventSink
 from alertfleet.models import utcnow
 from alertfleet.request_gate import Throttled
-from integrations.github.client import PAGE, GitHubApi
+from integrations.github.client import PAGE, GitHubApi, GitHubFailure
 from integrations.github.source import SOURCE, dedup_key, event_from_issue
 
 log = structlog.get_logger("pollers")
@@ -63,4 +63,9 @@ class GitHubPoller:
                     break
         except Throttled as throttled:
             log.info("poll_throttled", poller=self.name, wait=round(throttled.wait, 1), stored=stored)
+        except GitHubFailure as failure:
+            if not failure.rate_limited:
+                raise
+            # GitHub said wait: the client holds every process until then; the next interval resumes.
+            log.info("poll_rate_limited", poller=self.name, wait=failure.retry_after, stored=stored)
         return stored

@@ -18,7 +18,7 @@ import structlog
 from alertfleet.integration import Cursor, EventSink
 from alertfleet.models import utcnow
 from alertfleet.request_gate import Throttled
-from integrations.jira.client import JiraApi
+from integrations.jira.client import JiraApi, JiraFailure
 from integrations.jira.source import FIELDS, SOURCE, created_at, dedup_key, event_from_issue, poll_jql
 
 log = structlog.get_logger("pollers")
@@ -62,6 +62,11 @@ class JiraPoller:
         except Throttled as throttled:
             # Not a failure: the shared budget (or Jira's Retry-After) says wait; the next interval resumes.
             log.info("poll_throttled", poller=self.name, wait=round(throttled.wait, 1))
+            return 0
+        except JiraFailure as failure:
+            if failure.status != 429:
+                raise
+            log.info("poll_rate_limited", poller=self.name, wait=failure.retry_after)  # held until then
             return 0
 
     async def _pages(self, sink: EventSink, cursor: Cursor, jql: str) -> int:

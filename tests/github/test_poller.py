@@ -70,3 +70,16 @@ def test_spent_budget_sends_nothing(github_stub: GitHubStub, redis_url: str, red
     github_stub.add_issue(REPO, 1, "Checkout 5xx", NOW - timedelta(minutes=5))
     assert poll_once(redis_url, _poller(github_stub, [], throttle=lambda: 30.0)) == 0
     assert github_stub.requests == [] and redis_client.get(poller_cursor_key("github")) is None
+
+
+def test_secondary_limit_holds_the_poller_until_retry_after(github_stub: GitHubStub, redis_url: str) -> None:
+    github_stub.add_issue(REPO, 1, "Checkout 5xx", NOW - timedelta(minutes=5))
+    poller = _poller(github_stub, [])
+    github_stub.secondary_limit(retry_after=1)
+
+    assert poll_once(redis_url, poller) == 0  # answered 403 + retry-after
+    assert poll_once(redis_url, poller) == 0  # held: nothing sent
+    assert len(github_stub.requests) == 1
+    poller.api.gate.blocking = True
+    assert poll_once(redis_url, poller) == 1
+    assert github_stub.early_retries == []

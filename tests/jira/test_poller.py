@@ -87,3 +87,16 @@ def test_spent_budget_makes_no_request_and_keeps_the_cursor(
 
     assert poll_once(redis_url, poller) == 0
     assert jira_stub.requests == [] and redis_client.get(poller_cursor_key("jira")) is None
+
+
+def test_429_holds_the_poller_until_retry_after(jira_stub: JiraStub, redis_url: str) -> None:
+    jira_stub.add_issue("OPS-1", "Fresh", NOW - timedelta(minutes=10))
+    poller = _poller(jira_stub)
+    jira_stub.fail_next(1, 429, {"Retry-After": "1"})
+
+    assert poll_once(redis_url, poller) == 0  # serverInfo answered 429
+    assert poll_once(redis_url, poller) == 0  # held: nothing sent
+    assert len(jira_stub.requests) == 1
+    poller.api.gate.blocking = True
+    assert poll_once(redis_url, poller) == 1
+    assert jira_stub.early_retries == []
