@@ -21,7 +21,8 @@ from alertfleet.request_gate import RequestGate, Throttled
 from alertfleet.writing import retry_after_seconds
 
 if TYPE_CHECKING:
-    from githubkit import GitHub, TokenAuthStrategy
+    from githubkit import GitHub
+    from githubkit.auth.base import BaseAuthStrategy
 
 TIMEOUT = 15.0
 PAGE = 100
@@ -58,6 +59,27 @@ def hold_for(status: int, headers: httpx.Headers) -> float:
     return 0.0
 
 
+class _Bearer(httpx.Auth):
+    """`Authorization: Bearer <token>`, as GitHub's REST docs write it (githubkit's own sends `token <token>`)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+def _bearer_strategy(token: str) -> BaseAuthStrategy:
+    from githubkit.auth.base import BaseAuthStrategy
+
+    class BearerToken(BaseAuthStrategy):
+        def get_auth_flow(self, github: Any) -> httpx.Auth:
+            return _Bearer(token)
+
+    return BearerToken()
+
+
 class GitHubApi:
     """The calls alertfleet makes; built without a request (ingest builds pollers at start-up)."""
 
@@ -65,15 +87,15 @@ class GitHubApi:
         self.gate = gate
         self.api_url = api_url
         self._token = token
-        self._github: GitHub[TokenAuthStrategy] | None = None
+        self._github: GitHub[BaseAuthStrategy] | None = None
 
     @property
-    def github(self) -> GitHub[TokenAuthStrategy]:
+    def github(self) -> GitHub[BaseAuthStrategy]:
         if self._github is None:
             from githubkit import GitHub
 
             self._github = GitHub(
-                self._token,
+                _bearer_strategy(self._token),
                 base_url=self.api_url + "/",
                 timeout=TIMEOUT,
                 auto_retry=False,

@@ -48,6 +48,7 @@ def test_comment_is_markdown_with_a_hidden_marker_sent_as_github_documents(githu
     [post] = _posts(github_stub)
     assert post.headers["accept"] == "application/vnd.github+json"  # type: ignore[attr-defined]
     assert post.headers["x-github-api-version"]  # type: ignore[attr-defined]
+    assert post.headers["authorization"] == f"Bearer {GITHUB_TOKEN}"  # type: ignore[attr-defined]
     assert github_stub.violations == []
 
 
