@@ -13,8 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from alertfleet.writing import Throttle
+
+if TYPE_CHECKING:
+    from alertfleet.limits import FleetRateLimiter
 
 Pause = Callable[[float], None]  # seconds: stop every process calling the vendor for that long
 
@@ -88,7 +92,8 @@ def fleet_pause(redis_url: str, vendor: str) -> Pause:
 
 
 @lru_cache(maxsize=4)
-def _limiter(redis_url: str):  # type: ignore[no-untyped-def]
+def _limiter(redis_url: str) -> FleetRateLimiter:
+    """One client per Redis URL and process, made on the first pause (most processes never pause)."""
     import redis
 
     from alertfleet.limits import FleetRateLimiter
