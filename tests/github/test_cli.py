@@ -104,3 +104,15 @@ def test_every_vendors_durations_parse_in_the_composed_settings(monkeypatch: pyt
         120,
         90,
     )
+
+
+def test_one_budget_of_5000_an_hour_for_poller_and_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ingest's pollers and the workers' writers both build their limiter from these (alertfleet.limits)."""
+    from alertfleet import registry
+    from alertfleet.limits import vendor_limits
+
+    limits = vendor_limits(load_settings(), registry.integrations())
+    assert (limits["github"].item.amount, limits["github"].item.GRANULARITY.name) == (5000, "hour")
+    assert (limits["jira"].item.amount, limits["jira"].item.GRANULARITY.name) == (100, "minute")
+    monkeypatch.setenv("ALERTFLEET_RATE_LIMITS", "github=1000/hour")
+    assert vendor_limits(load_settings(), registry.integrations())["github"].item.amount == 1000
