@@ -165,6 +165,9 @@ class Integration(Generic[SettingsT]):
     credential_env: ClassVar[str | None] = None
     # A routed destination's option -> the settings field it replaces for that destination's writer.
     route_options: ClassVar[Mapping[str, str]] = {}
+    # For a source written back to: the settings field of its mode (read-only | notes | update), which a
+    # routed destination's `mode:` overrides; read-only means read from, never written to.
+    mode_setting: ClassVar[str | None] = None
 
     # settings ------------------------------------------------------------------------------------------
 
@@ -205,7 +208,8 @@ class Integration(Generic[SettingsT]):
 
     def describe(self, name: str, destination: BaseModel) -> str:
         """One line for `alertfleet config check|route`."""
-        return f"{name} ({self.name})"
+        mode = getattr(destination, "mode", None)
+        return f"{name} ({self.name}{f', mode {mode}' if mode else ''})"
 
     def secret_env_names(self, destination: BaseModel) -> list[str]:
         """The variables a destination reads its secrets from (their values are masked in logs)."""
@@ -224,8 +228,10 @@ class Integration(Generic[SettingsT]):
         return [f"{where}: {self.name} needs {default} (or token_env naming another variable)"]
 
     def writes_allowed(self, options: Mapping[str, Any], settings: FleetSettings) -> bool:
-        """False for a source read from but never written back to (a read-only mode)."""
-        return True
+        """False for a source read from but never written back to (its mode, or the route's, read-only)."""
+        if self.mode_setting is None:
+            return True
+        return (options.get("mode") or getattr(settings, self.mode_setting, None)) != "read-only"
 
     def settings_for(self, options: Mapping[str, Any], settings: FleetSettings) -> FleetSettings:
         """The settings one routed destination's writer sees: the environment's with its options applied;

@@ -17,6 +17,7 @@ ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, m
 LEASES = f"{PREFIX}:leases"  # hash: running task id -> what to re-drive
 LEASE_DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
 RATE_LIMIT_PREFIX = f"{PREFIX}:limit"  # the shared limiter's moving windows (limits' own keys below it)
+FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
 
 
 def _sha256(text: str) -> str:

@@ -31,6 +31,13 @@ def all_queues() -> tuple[str, ...]:
     return (QUEUE_INVESTIGATE, *(write_queue(integration.name) for integration in destinations()))
 
 
+def __getattr__(name: str) -> Any:
+    # ALL_QUEUES is all_queues(), read when first used: the registry knows every integration by then.
+    if name == "ALL_QUEUES":
+        return all_queues()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def celery_config(settings: FleetSettings) -> dict[str, Any]:
     visibility = int(settings.investigation_timeout) + VISIBILITY_MARGIN_SECONDS
     return {

@@ -21,7 +21,9 @@ class SettingsError(Exception):
         self.problems = problems
 
 
-SETTINGS_CONFIG = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+# env_ignore_empty: `NAME=` (an .env line, a Compose `${NAME:-}`, an empty Helm value) means unset,
+# never an empty token or URL. Every integration's settings mixin uses this same configuration.
+SETTINGS_CONFIG = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
 
 class FleetSettings(BaseSettings):
@@ -51,6 +53,8 @@ class FleetSettings(BaseSettings):
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+    # `alertfleet flower`: user:password pairs, comma-separated (Flower reads the variable itself).
+    flower_basic_auth: SecretStr | None = Field(default=None, alias="FLOWER_BASIC_AUTH")
 
 
     @field_validator("redis_url")
@@ -97,6 +101,17 @@ class FleetSettings(BaseSettings):
         pairs = (part.strip().partition("=") for part in self.rate_limits.split(",") if part.strip())
         overrides.update({vendor.strip(): limit.strip() for vendor, _, limit in pairs})
         return overrides
+
+    @field_validator("flower_basic_auth")
+    @classmethod
+    def _basic_auth(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for pair in value.get_secret_value().split(","):
+            user, sep, password = pair.partition(":")
+            if not sep or not user.strip() or not password:
+                raise ValueError("must be user:password (several separated by commas)")
+        return value
 
     @field_validator("log_level")
     @classmethod

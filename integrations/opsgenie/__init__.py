@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from pydantic import BaseModel
+from collections.abc import Callable
 
 from alertfleet.integration import Integration, NotConfigured, Poller, RateLimit
 from alertfleet.models import Investigation
@@ -20,6 +17,7 @@ class OpsGenieIntegration(Integration[OpsGenieSettings]):
     destination_model = OpsGenieDestination
     credential_env = "OPSGENIE_API_KEY"
     route_options = {"mode": "opsgenie_mode", "token_env": "opsgenie_api_key"}
+    mode_setting = "opsgenie_mode"  # OPSGENIE_MODE=read-only: read from, never written back to
 
     def limit(self, settings: FleetSettings) -> RateLimit:
         return RateLimit(f"{self.own(settings).opsgenie_rate_limit}/minute")  # OPSGENIE_RATE_LIMIT
@@ -31,14 +29,6 @@ class OpsGenieIntegration(Integration[OpsGenieSettings]):
         from integrations.opsgenie.poller import OpsGeniePoller  # the SDK is imported only when OpsGenie is on
 
         return [OpsGeniePoller.from_settings(own, throttle)]
-
-    def describe(self, name: str, destination: BaseModel) -> str:
-        assert isinstance(destination, OpsGenieDestination)
-        return f"{name} (opsgenie{f', mode {destination.mode}' if destination.mode else ''})"
-
-    def writes_allowed(self, options: Mapping[str, Any], settings: FleetSettings) -> bool:
-        """OPSGENIE_MODE=read-only (or a route's `mode:`): read from, never written back to."""
-        return (options.get("mode") or self.own(settings).opsgenie_mode) != "read-only"
 
     def writer(self, settings: FleetSettings, throttle: Throttle) -> Writer:
         from integrations.opsgenie.client import OpsGenieClient

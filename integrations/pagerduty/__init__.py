@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from pydantic import BaseModel
+from collections.abc import Callable
 
 from alertfleet.integration import Integration, NotConfigured, Poller, RateLimit, WebhookSource
 from alertfleet.models import Investigation
@@ -20,6 +17,7 @@ class PagerDutyIntegration(Integration[PagerDutySettings]):
     destination_model = PagerDutyDestination
     credential_env = "PAGERDUTY_API_KEY"
     route_options = {"mode": "pagerduty_mode", "token_env": "pagerduty_api_key"}
+    mode_setting = "pagerduty_mode"  # PAGERDUTY_MODE=read-only: read from, never written back to
 
     def limit(self, settings: FleetSettings) -> RateLimit:
         return RateLimit(f"{self.own(settings).pagerduty_rate_limit}/minute")  # PAGERDUTY_RATE_LIMIT
@@ -36,14 +34,6 @@ class PagerDutyIntegration(Integration[PagerDutySettings]):
         from integrations.pagerduty.webhook import WEBHOOK
 
         return [WEBHOOK]
-
-    def describe(self, name: str, destination: BaseModel) -> str:
-        assert isinstance(destination, PagerDutyDestination)
-        return f"{name} (pagerduty{f', mode {destination.mode}' if destination.mode else ''})"
-
-    def writes_allowed(self, options: Mapping[str, Any], settings: FleetSettings) -> bool:
-        """PAGERDUTY_MODE=read-only (or a route's `mode:`): read from, never written back to."""
-        return (options.get("mode") or self.own(settings).pagerduty_mode) != "read-only"
 
     def writer(self, settings: FleetSettings, throttle: Throttle) -> Writer:
         from integrations.pagerduty.writer import build_pagerduty_writer
