@@ -3,7 +3,7 @@ issue comments; 5,000 requests an hour shared by poller and writer across the fl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ class GitHubIntegration(Integration[GitHubSettings]):
     settings_model = GitHubSettings
     destination_model = GitHubDestination
     credential_env = "GITHUB_TOKEN"
+    mode_setting = "github_mode"  # or a route's `mode:`; read-only writes nothing
     route_options = {"mode": "github_mode", "token_env": "github_token"}
 
     def limit(self, settings: FleetSettings) -> RateLimit:
@@ -63,9 +64,6 @@ class GitHubIntegration(Integration[GitHubSettings]):
         token = f", token from {destination.token_env}" if destination.token_env else ""
         return f"{name} (github{f', mode {destination.mode}' if destination.mode else ''}{token})"
 
-    def writes_allowed(self, options: Mapping[str, Any], settings: FleetSettings) -> bool:
-        """GITHUB_MODE=read-only (or a route's `mode:`): issues are read and investigated, never commented on."""
-        return (options.get("mode") or self.own(settings).github_mode) != "read-only"
 
     def writer(self, settings: FleetSettings, throttle: Throttle) -> Writer:
         from integrations.github.writer import GitHubWriter

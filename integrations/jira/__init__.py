@@ -21,6 +21,7 @@ class JiraIntegration(Integration[JiraSettings]):
     name = "jira"
     settings_model = JiraSettings
     destination_model = JiraDestination
+    mode_setting = "jira_mode"  # or a route's `mode:`; read-only writes nothing
     route_options = {"mode": "jira_mode"}
 
     def limit(self, settings: FleetSettings) -> RateLimit:
@@ -48,18 +49,12 @@ class JiraIntegration(Integration[JiraSettings]):
         api = self.api(settings, throttle)
         return [JiraPoller(api, jql, interval=own.jira_poll_interval, lookback=own.jira_lookback)]
 
-    def describe(self, name: str, destination: BaseModel) -> str:
-        assert isinstance(destination, JiraDestination)
-        return f"{name} (jira{f', mode {destination.mode}' if destination.mode else ''})"
 
     def destination_problems(
         self, where: str, destination: BaseModel, settings: FleetSettings, env: Mapping[str, str]
     ) -> list[str]:
         return [] if self.own(settings).jira_configured() else [f"{where}: jira needs {NEEDS}"]
 
-    def writes_allowed(self, options: Mapping[str, Any], settings: FleetSettings) -> bool:
-        """JIRA_MODE=read-only (or a route's `mode:`): issues are read and investigated, never commented on."""
-        return (options.get("mode") or self.own(settings).jira_mode) != "read-only"
 
     def writer(self, settings: FleetSettings, throttle: Throttle) -> Writer:
         from integrations.jira.writer import JiraWriter
