@@ -32,6 +32,8 @@ INTEGRATIONS: dict[str, str] = {
     "pagerduty": "integrations.pagerduty:integration",
     "opsgenie": "integrations.opsgenie:integration",
     "webhook": "integrations.webhook:integration",
+    "jira": "integrations.jira:integration",
+    "github": "integrations.github:integration",
 }
 # name -> "module:attribute" of a toolset (workers/investigator/toolsets/), listed the same way.
 TOOLSETS: dict[str, str] = {}

@@ -20,6 +20,8 @@ from tests.harness.processes import (
     start_ingest,
     start_worker,
 )
+from tests.stubs.github import GitHubStub
+from tests.stubs.jira import JiraStub
 from tests.stubs.model import ModelStub
 from tests.stubs.opsgenie import OpsGenieStub
 from tests.stubs.pagerduty import PagerDutyStub
@@ -31,6 +33,9 @@ INGEST_TOKEN = "ingest-secret-token-abcdef"
 OPSGENIE_KEY = "genie-test-key-0123456789"
 PAGERDUTY_KEY = "pd-test-key-0123456789"
 PAGERDUTY_FROM = "oncall@example.com"
+JIRA_EMAIL = "alertfleet-bot@example.com"
+JIRA_TOKEN = "jira-api-token-0123456789"
+GITHUB_TOKEN = "ghp-test-token-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +78,18 @@ def pagerduty_stub() -> Iterator[PagerDutyStub]:
 @pytest.fixture
 def opsgenie_stub() -> Iterator[OpsGenieStub]:
     with OpsGenieStub(api_key=OPSGENIE_KEY) as stub:
+        yield stub
+
+
+@pytest.fixture
+def jira_stub() -> Iterator[JiraStub]:
+    with JiraStub(email=JIRA_EMAIL, token=JIRA_TOKEN) as stub:
+        yield stub
+
+
+@pytest.fixture
+def github_stub() -> Iterator[GitHubStub]:
+    with GitHubStub(token=GITHUB_TOKEN) as stub:
         yield stub
 
 

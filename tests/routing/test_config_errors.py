@@ -53,7 +53,7 @@ route:
     ),
     pytest.param(
         "destinations:\n  pd: {type: pagerdutyy}\nroute: {}\n",
-        "destinations.pd: unknown destination type 'pagerdutyy' (one of slack, pagerduty, opsgenie, webhook)",
+        "destinations.pd: unknown destination type 'pagerdutyy' (one of slack, pagerduty, opsgenie, webhook, jira, github)",
         id="unknown-destination-type",
     ),
     pytest.param(

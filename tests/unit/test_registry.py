@@ -37,8 +37,11 @@ def test_settings_are_the_fleets_and_every_integrations_validated_together(monke
 
 
 def test_destination_types_and_write_queues_come_from_the_registry() -> None:
-    assert destination_types() == ["slack", "pagerduty", "opsgenie", "webhook"]
-    assert all_queues() == ("investigate", "write.slack", "write.pagerduty", "write.opsgenie", "write.webhook")
+    assert destination_types() == ["slack", "pagerduty", "opsgenie", "webhook", "jira", "github"]
+    assert all_queues() == (
+        "investigate",
+        *(f"write.{name}" for name in ("slack", "pagerduty", "opsgenie", "webhook", "jira", "github")),
+    )
 
 
 def test_an_integration_that_cannot_be_loaded_stops_start_up_in_one_line() -> None:
