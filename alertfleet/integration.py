@@ -134,6 +134,7 @@ class WebhookOutcome:
 
     event_type: str
     events: Sequence[SourceEvent] = ()
+    status_code: int = 202  # the answer to a delivery that stores nothing (GitHub's `ping` wants 200)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from ingest.deps import IngestState, ingest_state
 from ingest.problems import Problem, unavailable
 
 
-def _answer(status: str, event_type: str, **fields: Any) -> JSONResponse:
-    return JSONResponse({"status": status, "event_type": event_type, **fields}, status_code=202)
+def _answer(status: str, event_type: str, status_code: int = 202, **fields: Any) -> JSONResponse:
+    return JSONResponse({"status": status, "event_type": event_type, **fields}, status_code=status_code)
 
 
 async def _verified_payload(request: Request, state: IngestState, source: WebhookSource) -> Any:
@@ -68,7 +68,7 @@ def _endpoint(source: WebhookSource) -> Callable[[Request], Coroutine[Any, Any, 
             raise
         outcome = source.outcome(payload)
         if not outcome.events:
-            return _answer("ignored", outcome.event_type)
+            return _answer("ignored", outcome.event_type, outcome.status_code)
         applicable = [item for item in outcome.events if await _applicable(state, item)]
         if not applicable:
             return _answer("ignored", outcome.event_type, detail=outcome.events[0].only_resolves_own)

@@ -75,7 +75,7 @@ def outcome(payload: Any) -> WebhookOutcome:
     label; pings, comments, pull requests and other actions change nothing."""
     assert isinstance(payload, WebhookPayload)
     if payload.zen is not None:
-        return WebhookOutcome("ping")
+        return WebhookOutcome("ping", status_code=200)  # GitHub shows a ping answered 200 as delivered
     if payload.issue is None or payload.comment is not None:
         return WebhookOutcome("issue_comment" if payload.comment is not None else "unsupported")
     event_type = f"issues.{payload.action}"
