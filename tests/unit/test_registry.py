@@ -40,6 +40,7 @@ def test_destination_types_and_write_queues_come_from_the_registry() -> None:
     assert destination_types() == ["slack", "pagerduty", "opsgenie", "webhook", "jira", "github"]
     assert all_queues() == (
         "investigate",
+        "chat",
         *(f"write.{name}" for name in ("slack", "pagerduty", "opsgenie", "webhook", "jira", "github")),
     )
 
