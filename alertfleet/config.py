@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from alertfleet.config_file import (
     ENV_REF,
     ConfigFile,
     DestinationSpec,
+    ModelSpec,
     PagerDutyDestination,
     RouteSpec,
     SlackDestination,
@@ -95,6 +96,7 @@ class RoutingConfig:
     destinations: Mapping[str, DestinationSpec]
     source: str
     digest: str
+    model_limits: Mapping[str, ModelSpec] = field(default_factory=dict)  # by litellm model id
 
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
@@ -142,9 +144,24 @@ def parse_config(
     models = {name: (m if isinstance(m, str) else m.model) for name, m in spec.models.items()}
     root = _resolve(spec.route, "route", None, spec, models, settings, problems)
     problems += _root_problems(spec.route) + _name_problems(root) + _secret_problems(spec, settings, env)
+    model_limits = _model_limits(spec, problems)
     if problems:
         raise ConfigError(problems, source)
-    return RoutingConfig(root, dict(spec.destinations), source, hashlib.sha256(text.encode()).hexdigest())
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return RoutingConfig(root, dict(spec.destinations), source, digest, model_limits)
+
+
+def _model_limits(spec: ConfigFile, problems: list[str]) -> dict[str, ModelSpec]:
+    """Limits belong to the provider's model id: two names for one id must not disagree about them."""
+    found: dict[str, tuple[str, ModelSpec]] = {}
+    for name, entry in spec.models.items():
+        if isinstance(entry, str) or (entry.concurrency, entry.rpm, entry.tpm) == (None, None, None):
+            continue
+        earlier = found.get(entry.model)
+        if earlier is not None and earlier[1] != entry:
+            problems.append(f"models.{name}: limits for {entry.model} differ from those of models.{earlier[0]}")
+        found.setdefault(entry.model, (name, entry))
+    return {model: entry for model, (_name, entry) in found.items()}
 
 
 def default_config(settings: Settings) -> RoutingConfig:

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+    # Capacity: investigations wait on the model, so a worker holds many; writes have their own pool.
+    # What bounds model calls is the fleet-wide limit per model (Redis), not a thread count.
+    investigation_concurrency: int = Field(default=32, ge=1, le=1024, alias="ALERTFLEET_INVESTIGATION_CONCURRENCY")
+    write_concurrency: int = Field(default=8, ge=1, le=256, alias="ALERTFLEET_WRITE_CONCURRENCY")
+    llm_concurrency: int = Field(default=64, ge=1, le=100_000, alias="ALERTFLEET_LLM_CONCURRENCY")
 
     # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
     pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
@@ -274,6 +279,10 @@ class Settings(BaseSettings):
         overrides.setdefault("pagerduty", f"{self.pagerduty_rate_limit}/minute")  # ALERTFLEET_RATE_LIMITS wins
         overrides.setdefault("opsgenie", f"{self.opsgenie_rate_limit}/minute")
         return overrides
+
+    def llm_requests_limit(self) -> str | None:
+        """`llm=500/minute` of ALERTFLEET_RATE_LIMITS: model requests per window, per model, fleet-wide."""
+        return self.rate_limit_overrides().get("llm")
 
     @field_validator("log_level")
     @classmethod

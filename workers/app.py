@@ -12,8 +12,10 @@ from celery import signals
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
+from workers.investigator.model_calls import build_limiter, install_limiter
 from workers.leases import LeaseKeeper
 from workers.ratelimit import GlobalRateLimiter
+from workers.route_config import routing
 
 log = structlog.get_logger("worker")
 app = make_celery(get_settings())
@@ -30,6 +32,14 @@ def redis_client() -> redis.Redis:
 def rate_limiter() -> GlobalRateLimiter:
     settings = get_settings()
     return GlobalRateLimiter(redis_client(), settings.redis_client_url, settings.rate_limit_overrides())
+
+
+def _install_model_limiter() -> None:
+    """Model calls in every worker process and host share one set of limits, in Redis."""
+    install_limiter(build_limiter(get_settings(), redis_client(), lambda: routing().config))
+
+
+_install_model_limiter()
 
 
 @lru_cache(maxsize=1)

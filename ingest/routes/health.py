@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from alertfleet.keys import DLQ
+from ingest import llm_metrics, route_metrics
 from ingest import metrics as ingest_metrics
-from ingest import route_metrics
 from ingest.deps import ingest_state
 from ingest.problems import unavailable
 
@@ -38,4 +38,6 @@ async def metrics(request: Request) -> Response:
         ingest_metrics.DEAD_LETTERS.set(await cast(Any, ingest_state(request).redis).hlen(DLQ))
     with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
         await route_metrics.refresh(ingest_state(request).redis)
+    with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        await llm_metrics.refresh(ingest_state(request).redis)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

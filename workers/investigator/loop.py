@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from alertfleet.models import Event, InvestigationResult, ToolCallRecord
+from workers.investigator.model_calls import limited_completion
 from workers.investigator.prompt import SYSTEM_PROMPT, user_prompt
 from workers.investigator.sections import parse_sections
 from workers.investigator.toolsets import Tool
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-import litellm
 
 TOOL_RESULT_LIMIT = 20_000
 
@@ -43,8 +40,8 @@ def _run_tool(tool: Tool | None, name: str, raw_arguments: str, event: Event) ->
 
 def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
     try:
-        return litellm.completion(model=model, messages=messages, timeout=limits.call_timeout, num_retries=0, **kwargs)
-    except Exception as exc:  # litellm maps every provider error to its own exception types
+        return limited_completion(model, messages, limits.call_timeout, **kwargs)
+    except Exception as exc:  # litellm maps every provider error to its own exception types; limits too
         raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
