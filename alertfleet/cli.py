@@ -63,32 +63,48 @@ def ingest(
 @app.command()
 def worker(
     queues: str = typer.Option(",".join(ALL_QUEUES), help="Comma-separated queues to consume."),
-    concurrency: int = typer.Option(4, min=1, help="Concurrent tasks (threads, or processes with prefork)."),
-    # threads: measured in bench/pipeline.py — I/O-bound tasks, one litellm import (~170 MB) per worker.
+    concurrency: int | None = typer.Option(
+        None, min=1, help="Concurrent investigations (default ALERTFLEET_INVESTIGATION_CONCURRENCY, 32)."
+    ),
+    write_concurrency: int | None = typer.Option(
+        None, "--write-concurrency", min=1, help="Concurrent writes, in their own process (default 8)."
+    ),
+    # threads: measured in bench/memory.py and bench/pipeline.py — tasks wait on I/O; one litellm import.
     pool: str = typer.Option("threads", help="Celery pool: threads (default), prefork or solo."),
     name: str = typer.Option("alertfleet@%h", help="Worker node name."),
 ) -> None:
-    """Run a Celery worker for investigations and writes."""
-    settings_or_exit()
+    """Run a Celery worker for investigations, and a second one (own process) for the write queues."""
+    settings = settings_or_exit()
+    from alertfleet.worker_pools import WriteWorker, plan_pools
+
+    wanted = [queue.strip() for queue in queues.split(",") if queue.strip()]
+    plan = plan_pools(
+        wanted, concurrency, settings.investigation_concurrency, write_concurrency or settings.write_concurrency
+    )
+    writes = WriteWorker(plan.write_queues, plan.write_concurrency, name).start() if plan.write_queues else None
     from workers.app import app as celery_app
 
-    celery_app.worker_main(
-        [
-            "worker",
-            "-Q",
-            queues,
-            "-c",
-            str(concurrency),
-            "-P",
-            pool,
-            "-n",
-            name,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+    try:
+        celery_app.worker_main(
+            [
+                "worker",
+                "-Q",
+                ",".join(plan.queues),
+                "-c",
+                str(plan.concurrency),
+                "-P",
+                pool,
+                "-n",
+                name,
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        if writes is not None:
+            writes.stop()
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

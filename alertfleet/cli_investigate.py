@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -23,6 +24,9 @@ DESTINATION = typer.Option(None, "--destination", help="slack or webhook; omit t
 SLACK_CHANNEL = typer.Option(None, "--slack-channel")
 SLACK_TOKEN = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN.")
 WEBHOOK_URL = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL.")
+CONCURRENCY = typer.Option(
+    8, "--concurrency", min=1, help="Investigations at once (within the model limits); results print in order."
+)
 
 
 def fetch_alert_groups(url: str, auth: tuple[str, str] | None, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -47,8 +51,10 @@ def investigate_events(
     slack_channel: str | None,
     slack_token: str | None,
     webhook_url: str | None = None,
+    concurrency: int = 1,
 ) -> list[Investigation]:
-    """Investigate each event, print the result, and optionally post it; return the investigations."""
+    """Investigate `concurrency` events at once; print (and optionally post) each result in the source's
+    order, as soon as it and those before it are done; return the investigations."""
     from alertfleet.cli import settings_or_exit
     from integrations.slack.writer import SlackWriter
     from workers.investigator.run import run_investigation
@@ -67,22 +73,25 @@ def investigate_events(
     elif destination not in (None, "stdout"):
         typer.echo(f"alertfleet: unknown destination {destination!r}", err=True)
         raise typer.Exit(2)
-    investigations = []
-    for event in events:
+    def investigate_one(event: Event) -> Investigation:
         result = run_investigation(event, settings, degrade=True)
-        investigation = Investigation(
-            id=uuid.uuid4().hex,
-            problem_key=problem_key(event.group_key),
-            status="completed",
-            event=event,
-            result=result,
+        return Investigation(
+            id=uuid.uuid4().hex, problem_key=problem_key(event.group_key), status="completed", event=event, result=result
         )
-        investigations.append(investigation)
-        typer.echo(f"## {event.title}\n\n{result.analysis}\n")
-        if writer is not None and channel:
-            written = _write_or_exit(writer, investigation, channel)
-            ref = f"ts {written.external_id}" if writer.destination == "slack" else written.action
-            typer.echo(f"posted to {channel} ({ref})", err=True)
+
+    investigations = []
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="af-investigate")
+    try:
+        for investigation in pool.map(investigate_one, events):
+            investigations.append(investigation)
+            assert investigation.result is not None
+            typer.echo(f"## {investigation.event.title}\n\n{investigation.result.analysis}\n")
+            if writer is not None and channel:
+                written = _write_or_exit(writer, investigation, channel)
+                ref = f"ts {written.external_id}" if writer.destination == "slack" else written.action
+                typer.echo(f"posted to {channel} ({ref})", err=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed post stops the run: start no more
     return investigations
 
 
@@ -128,6 +137,7 @@ def alertmanager(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Pull firing alerts from Alertmanager once and investigate each group."""
     from alertfleet.cli import settings_or_exit
@@ -150,7 +160,7 @@ def alertmanager(
         typer.echo("no firing alerts", err=True)
         return
     events = [event_from_webhook(body) for body in bodies]
-    investigate_events(events, destination, slack_channel, slack_token, webhook_url)
+    investigate_events(events, destination, slack_channel, slack_token, webhook_url, concurrency)
 
 
 @investigate_app.command("opsgenie")
@@ -162,6 +172,7 @@ def opsgenie(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Investigate open OpsGenie alerts once, as `holmes investigate opsgenie`."""
     from alertfleet.cli import settings_or_exit
@@ -195,7 +206,7 @@ def opsgenie(
         typer.echo("no open alerts", err=True)
         return
     investigations = investigate_events(
-        [event_from_alert(alert) for alert in alerts], destination, slack_channel, slack_token, webhook_url
+        [event_from_alert(alert) for alert in alerts], destination, slack_channel, slack_token, webhook_url, concurrency
     )
     if update:
         # --update asks for writes, whatever OPSGENIE_MODE says; `update` mode adds tags and priority.
@@ -218,6 +229,7 @@ def pagerduty(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Investigate open PagerDuty incidents (or one) once, as `holmes investigate pagerduty`."""
     from alertfleet.cli import settings_or_exit
@@ -252,7 +264,7 @@ def pagerduty(
         typer.echo("no open incidents", err=True)
         return
     events = [event_from_incident(incident) for incident in incidents]
-    investigations = investigate_events(events, destination, slack_channel, slack_token, webhook_url)
+    investigations = investigate_events(events, destination, slack_channel, slack_token, webhook_url, concurrency)
     if update:
         # --update asks for writes whatever PAGERDUTY_MODE says; `update` mode may also change fields.
         mode = "update" if settings.pagerduty_mode == "update" else "notes"

@@ -84,3 +84,8 @@ def llm_freed_key(model: str) -> str:
 def llm_pause_key(model: str) -> str:
     """Set with the provider's Retry-After as its TTL: no call to that model until it expires."""
     return f"{PREFIX}:llm:pause:{model}"
+
+
+def pace_key(vendor: str, target: str) -> str:
+    """Set for the pacing gap after each token of a per-target limit (Slack channel, webhook URL)."""
+    return f"{PREFIX}:pace:{vendor}:{_sha256(target)[:16]}"
