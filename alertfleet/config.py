@@ -282,8 +282,17 @@ def _secret_problems(spec: ConfigFile, settings: Settings, env: Mapping[str, str
 
 def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A `models:` entry is a string or a mapping: report the mapping's problem, at the entry's own place.
+    spec_errors = {
+        err["loc"][1] for err in errors if err["loc"][:1] == ("models",) and err["loc"][2:3] == ("ModelSpec",)
+    }
+    for err in errors:
         loc = list(err["loc"])
+        if len(loc) >= 3 and loc[0] == "models" and loc[2] in ("str", "ModelSpec"):
+            if loc[2] == "str" and loc[1] in spec_errors:
+                continue
+            del loc[2]
         if len(loc) >= 3 and loc[0] == "destinations":
             del loc[2]  # the discriminator's tag (slack, webhook, ...) is not a place in the file
         problems.append(f"{_path(loc) or 'file'}: {_message(err)}")
