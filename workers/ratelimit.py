@@ -2,9 +2,7 @@
 target), kept in Redis so every worker process on every host shares it.
 
 A vendor's 429 pauses that vendor for everyone until its Retry-After has passed. A per-target limit
-is also paced with headroom: between taking a token and the vendor receiving the request lies a skew
-of a few milliseconds, which at exactly 1/second made one post arrive 0.994 s after the previous one
-(and get a 429). Tokens of one target are at least `period / amount * (1 + PACING_HEADROOM)` apart.
+(a Slack channel) is paced instead, each send at a reserved time with headroom (workers/pacing.py).
 """
 
 from __future__ import annotations
@@ -18,7 +16,8 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from alertfleet.keys import PREFIX, pace_key
+from alertfleet.keys import PREFIX
+from workers.pacing import Pacer
 
 # Defaults from the HolmesGPT rate-limit table; `per_target` where the vendor limits per channel.
 DEFAULT_LIMITS: dict[str, tuple[str, bool]] = {
@@ -29,9 +28,6 @@ DEFAULT_LIMITS: dict[str, tuple[str, bool]] = {
     "jira": ("100/minute", False),
     "webhook": ("10/second", True),
 }
-
-# 1/second per channel becomes one post each 1.08 s (0.93/s): tolerates 80 ms of send-time skew.
-PACING_HEADROOM = 0.08
 
 
 def limits_storage_uri(redis_url: str) -> str:
@@ -48,11 +44,13 @@ class VendorLimit:
 
 
 class GlobalRateLimiter:
-    """`acquire` answers 0 when a write may go now, else the seconds to wait before asking again."""
+    """`acquire` answers 0 when a write may go now (after at most a short wait for its paced slot),
+    else the seconds to wait before asking again."""
 
     def __init__(self, client: redis.Redis, redis_url: str, overrides: dict[str, str] | None = None) -> None:
         self.client = cast(Any, client)
         self.limiter = MovingWindowRateLimiter(storage_from_string(limits_storage_uri(redis_url)))
+        self.pacer = Pacer(client)
         self.limits = {vendor: VendorLimit(parse(text), per_target) for vendor, (text, per_target) in DEFAULT_LIMITS.items()}
         for vendor, text in (overrides or {}).items():
             per_target = DEFAULT_LIMITS.get(vendor, ("", False))[1]
@@ -68,11 +66,9 @@ class GlobalRateLimiter:
         limit = self.limits.get(vendor)
         if limit is None:
             return 0.0
-        identifiers = (vendor, target) if limit.per_target else (vendor,)
         if limit.per_target:
-            gap_ms = int(limit.item.get_expiry() * 1000 / limit.item.amount * (1 + PACING_HEADROOM))
-            if not self.client.set(pace_key(vendor, target), "1", px=max(1, gap_ms), nx=True):
-                return max(0.01, int(self.client.pttl(pace_key(vendor, target))) / 1000)
+            return self.pacer.wait_turn(vendor, target, limit.item)
+        identifiers = (vendor,)
         if self.limiter.hit(limit.item, *identifiers):
             return 0.0
         stats = self.limiter.get_window_stats(limit.item, *identifiers)

@@ -70,6 +70,11 @@ def model_limiter() -> ModelLimiter:
         return _installed
 
 
+def preload() -> None:
+    """Import litellm now (~2 s) rather than in the first investigation's first call."""
+    import litellm  # noqa: F401
+
+
 def estimate_tokens(messages: list[dict[str, Any]], kwargs: Mapping[str, Any]) -> int:
     """About 4 characters a token; the answer's tokens are counted after the call."""
     return max(1, (len(json.dumps(messages, default=str)) + len(json.dumps(kwargs.get("tools") or []))) // 4)
