@@ -57,8 +57,8 @@ HOLMES_TOOLSET = """toolsets:
 class TimedModel(ModelStub):
     """The 2 s model stub, noting when it gave each final answer (an investigation's end)."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(api_key=API_KEY, delay_seconds=seconds)
+    def __init__(self, seconds: float, api_key: str = API_KEY) -> None:
+        super().__init__(api_key=api_key, delay_seconds=seconds)
         self.responder = self._reply
         self.answers: list[float] = []
         self._answers_lock = threading.Lock()

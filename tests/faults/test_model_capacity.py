@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -22,29 +20,15 @@ from alertfleet.state import InvestigationStore
 from tests.faults.conftest import FleetFactory
 from tests.harness.alerts import webhook
 from tests.harness.processes import wait_for
-from tests.stubs.model import Messages, ModelStub, Tools
+from tests.stubs.model import GatedModelStub, ModelStub
 from tests.stubs.slack import SlackStub
 from workers.dlq import DeadLetters
 from workers.leases import LEASES
 
 
-class GatedModel(ModelStub):
-    """Answers like the default stub, but holds every call while the gate is closed."""
-
-    def __init__(self) -> None:
-        super().__init__(api_key="sk-test")
-        self.gate = threading.Event()
-        self.gate.set()
-        self.responder = self._gated
-
-    def _gated(self, messages: Messages, tools: Tools) -> dict[str, Any]:
-        self.gate.wait(120)
-        return self.default_reply(messages, tools)
-
-
 @pytest.fixture
-def gated_model() -> Iterator[GatedModel]:
-    with GatedModel() as stub:
+def gated_model() -> Iterator[GatedModelStub]:
+    with GatedModelStub() as stub:
         yield stub
         stub.gate.set()
 
@@ -58,7 +42,7 @@ def test_ready_write_is_posted_while_32_investigations_wait_on_the_model(
     redis_url: str,
     redis_client: redis.Redis,
     slack_stub: SlackStub,
-    gated_model: GatedModel,
+    gated_model: GatedModelStub,
 ) -> None:
     fleet_factory.configure(redis_url, slack_stub, gated_model, SLACK_CHANNEL="#later", ALERTFLEET_LLM_TIMEOUT="120")
     fleet_factory.ingest()
@@ -96,7 +80,7 @@ def test_model_sees_at_most_the_fleet_limit_across_two_workers(
     redis_url: str,
     redis_client: redis.Redis,
     slack_stub: SlackStub,
-    gated_model: GatedModel,
+    gated_model: GatedModelStub,
 ) -> None:
     fleet_factory.configure(
         redis_url, slack_stub, gated_model, ALERTFLEET_LLM_CONCURRENCY="3", ALERTFLEET_LLM_TIMEOUT="120"
