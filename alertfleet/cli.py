@@ -12,7 +12,7 @@ from types import FrameType
 
 import typer
 
-from alertfleet.queue import ALL_QUEUES
+from alertfleet.queue import ALL_QUEUES, QUEUE_INVESTIGATE
 from alertfleet.settings import Settings, SettingsError, get_settings
 
 app = typer.Typer(help="alertfleet: alert investigation fleet (HolmesGPT-compatible).", no_args_is_help=True)
@@ -84,6 +84,10 @@ def worker(
     writes = WriteWorker(plan.write_queues, plan.write_concurrency, name).start() if plan.write_queues else None
     from workers.app import app as celery_app
 
+    if QUEUE_INVESTIGATE in plan.queues:
+        from workers.investigator.model_calls import preload
+
+        preload()  # before "ready." (and before a prefork pool forks); a writes-only worker never loads litellm
     try:
         celery_app.worker_main(
             [

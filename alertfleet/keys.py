@@ -87,5 +87,6 @@ def llm_pause_key(model: str) -> str:
 
 
 def pace_key(vendor: str, target: str) -> str:
-    """Set for the pacing gap after each token of a per-target limit (Slack channel, webhook URL)."""
+    """Prefix of a paced target's state (Slack channel, webhook URL): `:busy`, `:next`, `:freed`."""
     return f"{PREFIX}:pace:{vendor}:{_sha256(target)[:16]}"
+

@@ -10,9 +10,9 @@ import structlog
 from celery import signals
 
 from alertfleet.durability import durability_warnings, normalise
-from alertfleet.queue import QUEUE_INVESTIGATE, make_celery
+from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
-from workers.investigator.model_calls import build_limiter, install_limiter, preload
+from workers.investigator.model_calls import build_limiter, install_limiter
 from workers.leases import LeaseKeeper
 from workers.ratelimit import GlobalRateLimiter
 from workers.route_config import routing
@@ -50,8 +50,6 @@ def lease_keeper() -> LeaseKeeper:
 @signals.worker_ready.connect
 def _start_reaper(**_: Any) -> None:
     lease_keeper().start_reaper()
-    if QUEUE_INVESTIGATE in (app.amqp.queues.consume_from or {}):
-        preload()  # a writes-only worker never loads litellm
     try:
         config = normalise(cast(Any, redis_client()).config_get("*"))
     except redis.ResponseError:

@@ -2,7 +2,8 @@
 target), kept in Redis so every worker process on every host shares it.
 
 A vendor's 429 pauses that vendor for everyone until its Retry-After has passed. A per-target limit
-(a Slack channel) is paced instead, each send at a reserved time with headroom (workers/pacing.py).
+(a Slack channel) is paced instead: one send at a time, each a period after the previous one was
+answered (workers/pacing.py).
 """
 
 from __future__ import annotations
@@ -67,12 +68,18 @@ class GlobalRateLimiter:
         if limit is None:
             return 0.0
         if limit.per_target:
-            return self.pacer.wait_turn(vendor, target, limit.item)
+            return self.pacer.take(vendor, target)
         identifiers = (vendor,)
         if self.limiter.hit(limit.item, *identifiers):
             return 0.0
         stats = self.limiter.get_window_stats(limit.item, *identifiers)
         return max(0.05, stats.reset_time - time.time())
+
+    def sent(self, vendor: str, target: str) -> None:
+        """A write's requests are done: a per-target limit paces the next send from now."""
+        limit = self.limits.get(vendor)
+        if limit is not None and limit.per_target:
+            self.pacer.done(vendor, target, limit.item)
 
     def pause(self, vendor: str, seconds: float) -> None:
         """Honour a vendor's Retry-After for every worker; a longer pause already set is kept."""
