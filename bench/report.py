@@ -20,7 +20,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)
@@ -30,7 +30,7 @@ def table(title: str, rows: list[dict[str, Any]]) -> str:
     if not rows:
         return f"{title}\n(no rows)"
     headers = list(dict.fromkeys(key for row in rows for key in row))
-    cells = [[_cell(row.get(h, "")) for h in headers] for row in rows]
+    cells = [[cell(row.get(h, "")) for h in headers] for row in rows]
     widths = [max(len(h), *(len(line[i]) for line in cells)) for i, h in enumerate(headers)]
     lines = [title, "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
