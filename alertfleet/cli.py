@@ -70,10 +70,14 @@ def worker(
         None, "--write-concurrency", min=1, help="Concurrent writes, in their own process (default 8)."
     ),
     # threads: measured in bench/memory.py and bench/pipeline.py — tasks wait on I/O; one litellm import.
-    pool: str = typer.Option("threads", help="Celery pool: threads (default), prefork or solo."),
+    pool: str = typer.Option("threads", help="Celery pool: threads (default), gevent (needs gevent), prefork, solo."),
     name: str = typer.Option("alertfleet@%h", help="Worker node name."),
 ) -> None:
     """Run a Celery worker for investigations, and a second one (own process) for the write queues."""
+    if pool == "gevent":  # before any socket exists; as `celery worker -P gevent` does it
+        from gevent import monkey
+
+        monkey.patch_all()
     settings = settings_or_exit()
     from alertfleet.worker_pools import WriteWorker, plan_pools
 

@@ -3,7 +3,7 @@
 A gated model stub holds every call, so "64 in flight" is counted at the stub, not assumed. The
 investigation worker and its write process are measured apart. Target: RSS <= 300 MB at 64 in flight.
 
-    python -m bench.memory [--levels 8,32,64] [--pools threads,prefork]
+    python -m bench.memory [--levels 8,32,64] [--pools threads,gevent,prefork]
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _under(pid: int, parents: list[int]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="8,32,64")
-    parser.add_argument("--pools", default="threads,prefork")
+    parser.add_argument("--pools", default="threads,gevent,prefork")
     parser.add_argument("--prefork-levels", default="8", help="prefork forks one process per slot: kept small")
     args = parser.parse_args()
     rows = []

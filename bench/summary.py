@@ -17,7 +17,7 @@ ORDER = ("vs_holmesgpt", "overhead", "memory", "ingest", "ratelimit")
 COMMANDS = {
     "vs_holmesgpt": "python -m bench.vs_holmesgpt [--alerts 30]",
     "overhead": "python -m bench.overhead [--alerts 1000] [--burst 64]",
-    "memory": "python -m bench.memory [--levels 8,32,64] [--pools threads,prefork]",
+    "memory": "python -m bench.memory [--levels 8,32,64] [--pools threads,gevent,prefork]",
     "ingest": "python -m bench.ingest [--seconds 10]",
     "ratelimit": "python -m bench.ratelimit [--seconds 60]",
 }
