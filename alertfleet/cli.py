@@ -88,10 +88,10 @@ def worker(
     writes = WriteWorker(plan.write_queues, plan.write_concurrency, name).start() if plan.write_queues else None
     from workers.app import app as celery_app
 
-    if QUEUE_INVESTIGATE in plan.queues:
+    if QUEUE_INVESTIGATE in plan.queues and (settings.model or settings.config_file):
         from workers.investigator.model_calls import preload
 
-        preload()  # before "ready." (and before a prefork pool forks); a writes-only worker never loads litellm
+        preload()  # before "ready." (and before a prefork pool forks); without a model, never loaded
     try:
         celery_app.worker_main(
             [
