@@ -18,12 +18,18 @@ $(STAMP): pyproject.toml
 run: install
 	$(VENV)/bin/alertfleet dev
 
-# The end-to-end tests drive the real Alertmanager binary (Debian's prometheus-alertmanager).
+# Debian tools the tests drive: Alertmanager (end-to-end), promtool and amtool (demo configs, dashboard
+# queries), docker-compose (validates docker-compose.yml; no engine needed). Helm, kubernetes-validate
+# and hadolint come from PyPI with the test extra.
+TEST_TOOLS := prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager promtool:prometheus docker-compose:docker-compose
+
 test-tools:
-	@command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(TEST_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager) >/dev/null; \
-	  else echo "install prometheus-alertmanager (Debian) to run the end-to-end tests" >&2; exit 1; fi; }
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
+	  else echo "install the Debian packages$$missing to run the tests" >&2; exit 1; fi; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""The `alertfleet` command: dev, ingest, worker, investigate, dlq."""
+"""The `alertfleet` command: dev, ingest, worker, flower, investigate, dlq, config."""
 
 from __future__ import annotations
 
@@ -44,20 +44,24 @@ def ingest(
     """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
     import uvicorn
 
+    from alertfleet.metrics_dir import multiprocess_metrics
+
     settings = settings_or_exit()
-    uvicorn.run(
-        "ingest.app:create_app",
-        factory=True,
-        host=host,
-        port=port or settings.port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        limit_concurrency=4096,
-        timeout_graceful_shutdown=10,
-    )
+    with multiprocess_metrics():  # every uvicorn worker and dispatcher adds to the same /metrics
+        uvicorn.run(
+            "ingest.app:serve_app",
+            factory=True,
+            host=host,
+            port=port or settings.port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_config=None,  # uvicorn's own handlers would print plain text; ours print JSON
+            log_level=settings.log_level.lower(),
+            limit_concurrency=4096,
+            timeout_graceful_shutdown=10,
+        )
 
 
 @app.command()
@@ -95,6 +99,7 @@ def worker(
     try:
         celery_app.worker_main(
             [
+                "--quiet",  # no ASCII banner on stdout: every line the worker prints is a JSON log line
                 "worker",
                 "-Q",
                 ",".join(plan.queues),
@@ -191,6 +196,9 @@ def _register_subcommands() -> None:
     from alertfleet.cli_config import config_app
 
     app.add_typer(config_app, name="config")
+    from alertfleet.cli_flower import flower
+
+    app.command(name="flower")(flower)
 
 
 _register_subcommands()

@@ -13,6 +13,7 @@ EVENTS_STREAM = f"{PREFIX}:events"
 DISPATCH_GROUP = "dispatchers"
 DLQ = f"{PREFIX}:dlq"
 ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
+FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
 
 
 def _sha256(text: str) -> str:

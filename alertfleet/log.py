@@ -54,6 +54,9 @@ def secrets_of(settings: Settings) -> list[str | None]:
     values: list[str | None] = [
         s.get_secret_value() if s else None for s in (settings.slack_bot_token, settings.ingest_token)
     ]
+    if settings.flower_basic_auth is not None:  # the pairs and each password alone
+        pairs = settings.flower_basic_auth.get_secret_value().split(",")
+        values += [settings.flower_basic_auth.get_secret_value(), *pairs, *(p.partition(":")[2] for p in pairs)]
     for name, value in os.environ.items():
         if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
             values.append(value)
@@ -66,24 +69,42 @@ def secrets_of(settings: Settings) -> list[str | None]:
 
 
 def configure_logging(settings: Settings) -> None:
+    """JSON lines on stderr for structlog and stdlib loggers alike (celery, uvicorn, httpx), secrets masked.
+
+    Called by every process the fleet starts: the CLI, each uvicorn worker (ingest.app:serve_app) and
+    the dispatcher child, so a second uvicorn worker logs exactly like the first.
+    """
     register_secrets(secrets_of(settings))
     level = getattr(logging, settings.log_level)
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso"),
+    ]
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _redact_processor,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn (celery's SecurityWarning, ...) as JSON log lines too
     for noisy in ("httpx", "httpcore", "LiteLLM", "litellm"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    for name in ("uvicorn", "uvicorn.error", "celery"):  # their own handlers would bypass the JSON renderer
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            _redact_processor,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[*shared, _redact_processor, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,

@@ -135,6 +135,7 @@ class InvestigationResult(BaseModel):
     model: str | None = None
     mode: Literal["llm", "enrich"] = "enrich"
     token_count: int = 0
+    cost_usd: float = 0.0  # litellm's cost map; 0 for models it does not know
     steps: int = 0
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     degraded_reason: str | None = None

@@ -26,7 +26,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Everything the fleet reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # env_ignore_empty: `NAME=` (an .env line, a Compose `${NAME:-}`, an empty Helm value) means unset,
+    # never an empty token or URL.
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     model: str | None = Field(default=None, alias="MODEL")
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     investigation_concurrency: int = Field(default=32, ge=1, le=1024, alias="ALERTFLEET_INVESTIGATION_CONCURRENCY")
     write_concurrency: int = Field(default=8, ge=1, le=256, alias="ALERTFLEET_WRITE_CONCURRENCY")
     llm_concurrency: int = Field(default=64, ge=1, le=100_000, alias="ALERTFLEET_LLM_CONCURRENCY")
+    # `alertfleet flower`: user:password pairs, comma-separated (Flower reads the variable itself).
+    flower_basic_auth: SecretStr | None = Field(default=None, alias="FLOWER_BASIC_AUTH")
 
     # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
     pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
@@ -283,6 +287,17 @@ class Settings(BaseSettings):
     def llm_requests_limit(self) -> str | None:
         """`llm=500/minute` of ALERTFLEET_RATE_LIMITS: model requests per window, per model, fleet-wide."""
         return self.rate_limit_overrides().get("llm")
+
+    @field_validator("flower_basic_auth")
+    @classmethod
+    def _basic_auth(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for pair in value.get_secret_value().split(","):
+            user, sep, password = pair.partition(":")
+            if not sep or not user.strip() or not password:
+                raise ValueError("must be user:password (several separated by commas)")
+        return value
 
     @field_validator("log_level")
     @classmethod

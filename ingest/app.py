@@ -92,6 +92,16 @@ def create_app(
     return app
 
 
+def serve_app() -> FastAPI:
+    """The factory `alertfleet ingest` gives uvicorn: each uvicorn worker process configures its own
+    logging (JSON, secrets masked) before building the app; a spawned worker inherits none."""
+    from alertfleet.log import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)
+
+
 async def _warn_durability(client: aioredis.Redis) -> None:
     try:
         config = normalise(await cast(Any, client).config_get("*"))

@@ -6,7 +6,8 @@ on 2 cores one worker then answered ~1,800 notifications/s and dispatched ~100-2
 its own it uses the other core: ~2,900/s answered and ~500-800/s dispatched (bench/ingest.py). It runs
 at a lower CPU priority so answering Alertmanager comes first (the stream absorbs the lag), dies with
 its parent (PDEATHSIG), stops gracefully with it, is restarted if it dies, and its dispatched counts
-are relayed to the parent's /metrics.
+are relayed to the parent's /metrics — unless prometheus-client's multiprocess mode is on (as under
+`alertfleet ingest`): then the child's own file in PROMETHEUS_MULTIPROC_DIR already counts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from types import FrameType
 
 import structlog
 
+from alertfleet.metrics_dir import MULTIPROC_ENV
 from alertfleet.settings import Settings
 from ingest import metrics
 
@@ -108,6 +110,8 @@ class DispatcherProcess:
 
     def relay(self) -> None:
         """Add what the child dispatched since the last relay to this process's counters."""
+        if os.environ.get(MULTIPROC_ENV):
+            return  # the child's counters are scraped from its own file: relaying would count twice
         for action in ACTIONS:
             value = self._counts[action].value
             if value > self._relayed[action]:

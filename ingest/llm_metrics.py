@@ -1,21 +1,18 @@
 """`alertfleet_llm_wait_seconds{model}` on ingest's /metrics: how long model calls waited for a turn.
 
 Workers serve no HTTP, so each call's wait lands in a Redis hash (one field per model and bucket,
-plus the sum); /metrics reads it at scrape time, fleet-wide (aggregate with max(), not sum()).
+plus the sum); ingest/scrape.py reads it at scrape time into the fleet registry (aggregate with max()).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import Any
 
-import redis.asyncio as aioredis
-from prometheus_client import REGISTRY
 from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from alertfleet.keys import LLM_WAIT_METRICS
 from alertfleet.model_limits import WAIT_BUCKETS
 
 BUCKET_NAMES = [*(str(bound) for bound in WAIT_BUCKETS), "+Inf"]
@@ -55,10 +52,4 @@ class ModelWaits(Collector):
         yield family
 
 
-MODEL_WAITS = ModelWaits()
-REGISTRY.register(MODEL_WAITS)
-
-
-async def refresh(client: aioredis.Redis) -> None:
-    """Read the workers' waits; raises the client's errors (the caller keeps the last figures)."""
-    MODEL_WAITS.update(await cast(Any, client).hgetall(LLM_WAIT_METRICS))
+MODEL_WAITS = ModelWaits()  # registered on the fleet registry by ingest/scrape.py

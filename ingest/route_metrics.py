@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import Any
 
-import redis.asyncio as aioredis
-from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
-
-from alertfleet.keys import ROUTE_METRICS
 
 
 class RouteCounts(Collector):
@@ -46,10 +42,5 @@ class RouteCounts(Collector):
         yield family
 
 
-ROUTE_COUNTS = RouteCounts()
-REGISTRY.register(ROUTE_COUNTS)
+ROUTE_COUNTS = RouteCounts()  # registered on the fleet registry by ingest/scrape.py
 
-
-async def refresh(client: aioredis.Redis) -> None:
-    """Read the workers' counts; raises the client's errors (the caller keeps the last counts)."""
-    ROUTE_COUNTS.update(await cast(Any, client).hgetall(ROUTE_METRICS))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from typing import Any
 
 import structlog
 from celery import Task
 
+from alertfleet import fleet_metrics
 from alertfleet.keys import lock_key
-from alertfleet.models import Event, Investigation, RouteDecision
+from alertfleet.models import Event, Investigation, InvestigationResult, RouteDecision
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
@@ -73,8 +75,10 @@ def investigate(self: Task, investigation_id: str) -> str:
     if decision.investigate == "skip":
         store.set_status(investigation_id, "completed", error="")  # nothing to investigate, nothing to write
         log.info("investigation_skipped", investigation_id=investigation_id, route=decision.routes[0])
+        _count_finished("skipped", decision)
         return "skipped"
     store.set_status(investigation_id, "running", worker=str(self.request.hostname or ""))
+    started = time.monotonic()
     try:
         result = run_investigation(
             investigation.event,
@@ -90,10 +94,28 @@ def investigate(self: Task, investigation_id: str) -> str:
         raise self.retry(countdown=backoff(self.request.retries)) from None
     store.complete(investigation_id, result)
     log.info("investigation_completed", investigation_id=investigation_id, mode=result.mode, steps=result.steps)
+    _count_finished("degraded" if result.degraded_reason else "completed", decision, result, time.monotonic() - started)
     completed = store.load(investigation_id)
     if completed is not None:
         fan_out(completed)
     return "completed"
+
+
+def _count_finished(
+    state: str, decision: RouteDecision, result: InvestigationResult | None = None, seconds: float = 0.0
+) -> None:
+    client = redis_client()
+    fleet_metrics.record(client, fleet_metrics.INVESTIGATIONS_FINISHED, {"state": state, "route": decision.routes[0]})
+    if result is None:
+        return
+    fleet_metrics.observe(client, fleet_metrics.INVESTIGATION_SECONDS, {"mode": result.mode}, seconds)
+    if result.model:
+        fleet_metrics.record(client, fleet_metrics.LLM_TOKENS, {"model": result.model}, result.token_count)
+        fleet_metrics.record(client, fleet_metrics.LLM_COST, {"model": result.model}, result.cost_usd)
+
+
+def _count_write(vendor: str, outcome: str) -> None:
+    fleet_metrics.record(redis_client(), fleet_metrics.WRITES, {"vendor": vendor, "outcome": outcome})
 
 
 def _merge(old: Event, new: Event) -> Event:
@@ -173,17 +195,25 @@ def write(
         raise self.retry(countdown=busy.retry_after, kwargs={"failures": failures}, max_retries=None) from None
     except UnknownDestination as exc:
         dead_letter(self, args, str(exc), failures)
+        _count_write(destination, "dead_lettered")
         return "dead-lettered"
     except WriteError as err:
-        if isinstance(err, RateLimited) and err.retry_after:
-            limiter.pause(destination, err.retry_after)
+        if isinstance(err, RateLimited):
+            fleet_metrics.record(redis_client(), fleet_metrics.THROTTLED, {"vendor": destination})
+            if err.retry_after:
+                limiter.pause(destination, err.retry_after)
+                fleet_metrics.record(redis_client(), fleet_metrics.PAUSES, {"vendor": destination})
         if err.recoverable and failures < get_settings().write_max_retries:
             log.warning("write_retry", destination=destination, reason=err.reason, retry_after=err.retry_after)
+            _count_write(destination, "retried")
             countdown = backoff(failures, err.retry_after)
             raise self.retry(countdown=countdown, kwargs={"failures": failures + 1}, max_retries=None) from None
         dead_letter(self, args, f"{destination}: {err.reason}", failures)
+        _count_write(destination, "dead_lettered")
         return "dead-lettered"
     if result is None:
+        _count_write(destination, "nothing_to_write")
         return "nothing-to-write"
+    _count_write(destination, result.action)
     log.info("write_done", destination=destination, action=result.action, investigation_id=investigation_id)
     return result.action

@@ -143,7 +143,7 @@ def start_ingest(env: dict[str, str], log_dir: Path) -> tuple[AlertfleetProcess,
 def worker_ready(output: str, name: str) -> bool:
     """Both Celery workers of `alertfleet worker --name NAME@%h` announced themselves: the investigation
     pool (NAME@host) and its write process (NAME-writes@host)."""
-    return all(re.search(rf"(^|\s){re.escape(node)}@\S+ ready\.", output, re.M) for node in (name, f"{name}-writes"))
+    return all(re.search(rf"(^|[\s\"]){re.escape(node)}@[^\s\"]+ ready\.", output, re.M) for node in (name, f"{name}-writes"))
 
 
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> AlertfleetProcess:

@@ -146,6 +146,8 @@ class StubServer:
         self.in_flight_grace = 0.25
         self._in_flight = 0
         self._max_in_flight = 0
+        # Where to listen: loopback on a free port for tests; tests/stubs/serve.py (the Compose demo) binds a fixed one.
+        self.bind: tuple[str, int] = (LOOPBACK, 0)
 
     # lifecycle -----------------------------------------------------------------------------
 
@@ -391,7 +393,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, stub: StubServer) -> None:
         self.stub = stub
-        super().__init__((LOOPBACK, 0), _Handler)
+        super().__init__(stub.bind, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Report handler crashes as violations rather than noise on stderr."""

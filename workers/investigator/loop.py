@@ -45,6 +45,16 @@ def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **
         raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
+def _cost(response: Any) -> float:
+    """USD by litellm's local cost map; a model it does not price (self-hosted, stubs) costs 0."""
+    import litellm  # already loaded by the call that gave `response`; a write-only worker never imports it
+
+    try:
+        return float(litellm.completion_cost(completion_response=response) or 0.0)
+    except Exception:  # litellm raises for unmapped models: cost unknown is not an investigation failure
+        return 0.0
+
+
 def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: LoopLimits) -> InvestigationResult:
     by_name = {tool.name: tool for tool in tools}
     messages: list[dict[str, Any]] = [
@@ -53,6 +63,7 @@ def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: 
     ]
     records: list[ToolCallRecord] = []
     tokens = 0
+    cost = 0.0
     for step in range(1, limits.max_steps + 1):
         # On the last step the model must answer: no more tools.
         offer_tools = step < limits.max_steps and bool(tools)
@@ -60,6 +71,7 @@ def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: 
         response = _complete(model, messages, limits, **kwargs)
         usage = getattr(response, "usage", None)
         tokens += int(getattr(usage, "total_tokens", 0) or 0)
+        cost += _cost(response)
         message = response.choices[0].message
         calls = getattr(message, "tool_calls", None) or []
         if not calls:
@@ -70,6 +82,7 @@ def investigate_with_model(event: Event, model: str, tools: list[Tool], limits: 
                 model=model,
                 mode="llm",
                 token_count=tokens,
+                cost_usd=cost,
                 steps=step,
                 tool_calls=records,
             )
