@@ -45,8 +45,10 @@ def ingest(
     import uvicorn
 
     from alertfleet.metrics_dir import multiprocess_metrics
+    from ingest.auth import warn_if_open
 
     settings = settings_or_exit()
+    warn_if_open(host, settings.ingest_token.get_secret_value() if settings.ingest_token else None)
     with multiprocess_metrics():  # every uvicorn worker and dispatcher adds to the same /metrics
         uvicorn.run(
             "ingest.app:serve_app",

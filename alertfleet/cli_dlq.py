@@ -25,6 +25,7 @@ def _letters() -> DeadLetters:
 def list_letters(as_json: bool = typer.Option(False, "--json", help="One JSON object per line.")) -> None:
     """Show dead letters, oldest first."""
     letters = _letters()
+    letters.trim()  # what is over ALERTFLEET_DLQ_MAX_AGE goes now, counted, not at the next failure
     for letter in letters.list():
         if as_json:
             typer.echo(json.dumps(letter.__dict__))

@@ -141,9 +141,11 @@ def alertmanager(
 ) -> None:
     """Pull firing alerts from Alertmanager once and investigate each group."""
     from alertfleet.cli import settings_or_exit
+    from alertfleet.log import register_secrets
     from integrations.alertmanager.source import event_from_webhook, webhook_from_api_group
 
     settings = settings_or_exit()
+    register_secrets([alertmanager_password, slack_token])  # masked like the *_PASSWORD / *_TOKEN variables
     url = alertmanager_url or settings.alertmanager_url
     if not url:
         typer.echo("alertfleet: give --alertmanager-url or set ALERTMANAGER_URL", err=True)
@@ -183,7 +185,7 @@ def opsgenie(
     from integrations.opsgenie.writer import OpsGenieWriter
 
     settings = settings_or_exit()
-    register_secrets([opsgenie_api_key])  # a key given on the command line is masked like the env's
+    register_secrets([opsgenie_api_key, slack_token])  # a key given on the command line is masked like the env's
     key = opsgenie_api_key or (settings.opsgenie_api_key.get_secret_value() if settings.opsgenie_api_key else None)
     if not key:
         typer.echo("alertfleet: give --opsgenie-api-key or set OPSGENIE_API_KEY", err=True)
@@ -233,11 +235,13 @@ def pagerduty(
 ) -> None:
     """Investigate open PagerDuty incidents (or one) once, as `holmes investigate pagerduty`."""
     from alertfleet.cli import settings_or_exit
+    from alertfleet.log import register_secrets
     from integrations.pagerduty.client import PagerDutyApi, PagerDutyError, local_throttle
     from integrations.pagerduty.source import event_from_incident
     from integrations.pagerduty.writer import build_pagerduty_writer
 
     settings = settings_or_exit()
+    register_secrets([pagerduty_api_key, slack_token])  # masked like PAGERDUTY_API_KEY
     key = pagerduty_api_key or (settings.pagerduty_api_key.get_secret_value() if settings.pagerduty_api_key else None)
     if not key:
         typer.echo("alertfleet: give --pagerduty-api-key or set PAGERDUTY_API_KEY", err=True)

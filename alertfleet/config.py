@@ -28,6 +28,7 @@ from alertfleet.config_file import (
     SlackDestination,
     WebhookDestination,
 )
+from alertfleet.headers import parse_header_pairs
 from alertfleet.matchers import Matcher, legacy_matchers, parse_matchers
 from alertfleet.models import InvestigateMode
 from alertfleet.settings import Settings
@@ -42,6 +43,7 @@ __all__ = [
     "SlackDestination",
     "WebhookDestination",
     "default_config",
+    "environment_webhook",
     "load_config",
     "parse_config",
 ]
@@ -169,9 +171,8 @@ def default_config(settings: Settings) -> RoutingConfig:
     destinations: dict[str, DestinationSpec] = {}
     if settings.slack_bot_token and settings.slack_channel:
         destinations["slack"] = SlackDestination(type="slack", channel=settings.slack_channel)
-    webhook_url = getattr(settings, "webhook_url", None)
-    if webhook_url:
-        destinations["webhook"] = WebhookDestination(type="webhook", url=webhook_url)
+    if settings.webhook_url:
+        destinations["webhook"] = environment_webhook(settings, settings.webhook_url)
     root = Route(
         path="route",
         name="default",
@@ -185,6 +186,18 @@ def default_config(settings: Settings) -> RoutingConfig:
         group_by=None,
     )
     return RoutingConfig(root, destinations, "environment", "environment")
+
+
+def environment_webhook(settings: Settings, url: str) -> WebhookDestination:
+    """WEBHOOK_URL as a destination, with WEBHOOK_HEADERS (as written: `${VAR}` is expanded by the writer)
+    and WEBHOOK_SECRET: the environment's headers and signing key go wherever WEBHOOK_URL goes."""
+    text = settings.webhook_headers.get_secret_value() if settings.webhook_headers else ""
+    return WebhookDestination(
+        type="webhook",
+        url=url,
+        headers=dict(parse_header_pairs(text)),
+        secret_env="WEBHOOK_SECRET" if settings.webhook_secret else None,
+    )
 
 
 def _resolve(

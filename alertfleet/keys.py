@@ -12,6 +12,8 @@ PREFIX = "af"
 EVENTS_STREAM = f"{PREFIX}:events"
 DISPATCH_GROUP = "dispatchers"
 DLQ = f"{PREFIX}:dlq"
+DLQ_INDEX = f"{PREFIX}:dlq:index"  # sorted set: letter id -> failed at (unix seconds), oldest dropped first
+DLQ_DROPPED = f"{PREFIX}:metrics:dlq_dropped"  # hash: reason (count | age) -> letters dropped, fleet-wide
 ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
 FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
 

@@ -91,6 +91,8 @@ class Event(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     alerts: list[AlertmanagerAlert] = Field(default_factory=list)
+    # Alerts of the problem beyond ALERTFLEET_MAX_ALERTS_PER_PROBLEM: counted, not kept (see workers/tasks.py).
+    omitted_alerts: int = 0
     subject: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
     external_url: str = ""
@@ -99,6 +101,27 @@ class Event(BaseModel):
     # Where the source itself wants the result written back (e.g. the PagerDuty incident it came from).
     writeback: list[WriteTarget] = Field(default_factory=list)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+def alert_key(alert: AlertmanagerAlert) -> str:
+    """One alert across notifications: Alertmanager's fingerprint, or its labels when a body has none."""
+    return alert.fingerprint or str(sorted(alert.labels.items()))
+
+
+def cap_alerts(alerts: list[AlertmanagerAlert], limit: int) -> tuple[list[AlertmanagerAlert], int]:
+    """At most `limit` alerts, firing before resolved and newest first (later in the list wins a tie);
+    the second value is how many were left out."""
+    if len(alerts) <= limit:
+        return alerts, 0
+
+    def rank(item: tuple[int, AlertmanagerAlert]) -> tuple[bool, float, int]:
+        index, alert = item
+        started = alert.startsAt
+        newest = started.replace(tzinfo=started.tzinfo or UTC).timestamp() if started else float("-inf")
+        return alert.status != "firing", -newest, -index
+
+    ranked = sorted(enumerate(alerts), key=rank)
+    return [alert for _, alert in ranked[:limit]], len(alerts) - limit
 
 
 class Sections(BaseModel):

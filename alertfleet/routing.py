@@ -55,7 +55,7 @@ def decide(config: RoutingConfig, event: Event) -> RouteDecision:
     lead = lead_route(matched)
     writing = [route for route in matched if route.investigate != "skip"]
     names = list(dict.fromkeys(name for route in writing for name in route.destinations))
-    targets = [write_target(config.destinations[name]) for name in names]
+    targets = [write_target(config.destinations[name], name) for name in names]
     llm = lead.investigate == "llm"
     return RouteDecision(
         routes=[route.name for route in matched],
@@ -73,14 +73,16 @@ def lead_route(matched: list[Route]) -> Route:
     return max(reversed(matched), key=lambda route: _THOROUGHNESS[route.investigate])
 
 
-def write_target(destination: DestinationSpec) -> WriteTarget:
-    """A named destination as the write task needs it: vendor, target, and options for the writer."""
+def write_target(destination: DestinationSpec, name: str = "") -> WriteTarget:
+    """A named destination as the write task needs it: vendor, target, and options for the writer.
+    Options only name things (variables, the destination): no header value or secret travels in a task."""
     if isinstance(destination, SlackDestination):
         return WriteTarget(type="slack", target=destination.channel, options=_some(token_env=destination.token_env))
     if isinstance(destination, WebhookDestination):
-        # Its own headers and signing key (none is none): WEBHOOK_HEADERS/WEBHOOK_SECRET belong to WEBHOOK_URL.
-        options = {"url": destination.url, "headers": dict(destination.headers), "secret_env": destination.secret_env}
-        return WriteTarget(type="webhook", target=destination.url, options=options)
+        # The worker resolves the destination's headers and signing key from its own config by name.
+        return WriteTarget(
+            type="webhook", target=destination.url, options={"url": destination.url, "destination": name}
+        )
     # No target: PagerDuty/OpsGenie write on the incident or alert the event came from (its write-back
     # target, which may join later when the incident correlates); the route only says how.
     kind = "pagerduty" if isinstance(destination, PagerDutyDestination) else "opsgenie"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from alertfleet.headers import resolve_headers
 
+_BLANK_INGEST_AUTH = "is set but empty (unset it to turn ingest authentication off, or give a token)"
 _LIMIT = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
 
 
@@ -48,12 +50,17 @@ class Settings(BaseSettings):
     problem_window: int = Field(default=24 * 3600, ge=60, alias="ALERTFLEET_PROBLEM_WINDOW")
     # How long a delivered notification is remembered, so Alertmanager's re-sends are absorbed.
     dedup_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_DEDUP_TTL")
+    # Storm memory: a problem keeps at most this many alerts (firing and newest first), the rest counted.
+    max_alerts_per_problem: int = Field(default=200, ge=1, le=100_000, alias="ALERTFLEET_MAX_ALERTS_PER_PROBLEM")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, alias="ALERTFLEET_MAX_BODY_BYTES")
     log_level: str = Field(default="INFO", alias="ALERTFLEET_LOG_LEVEL")
     # Delivery: global per-vendor limits ("slack=1/second,pagerduty=60/minute"), retry horizon, leases.
     rate_limits: str = Field(default="", alias="ALERTFLEET_RATE_LIMITS")
     write_max_retries: int = Field(default=12, ge=0, le=100, alias="ALERTFLEET_WRITE_MAX_RETRIES")
     lease_seconds: float = Field(default=15.0, ge=1, le=600, alias="ALERTFLEET_LEASE_SECONDS")
+    # Dead letters are kept until replayed or dropped, but not without bound (oldest dropped first, counted).
+    dlq_max_entries: int = Field(default=10_000, ge=1, alias="ALERTFLEET_DLQ_MAX_ENTRIES")
+    dlq_max_age: float = Field(default=14 * 86400.0, ge=1, alias="ALERTFLEET_DLQ_MAX_AGE")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
     # Capacity: investigations wait on the model, so a worker holds many; writes have their own pool.
     # What bounds model calls is the fleet-wide limit per model (Redis), not a thread count.
@@ -198,7 +205,7 @@ class Settings(BaseSettings):
             return (value.upper() if value[:1] in "pP" and len(value) == 2 else value.lower()) or None
         return value
 
-    @field_validator("opsgenie_poll_interval", "opsgenie_lookback", mode="before")
+    @field_validator("opsgenie_poll_interval", "opsgenie_lookback", "dlq_max_age", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
@@ -229,11 +236,27 @@ class Settings(BaseSettings):
         resolve_headers(value.get_secret_value())  # syntax and ${VAR} references, checked at start-up
         return value
 
+    @field_validator("webhook_headers", "webhook_secret")
+    @classmethod
+    def _webhook_needs_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # They belong to WEBHOOK_URL alone (named webhooks have their own): without it nothing would use them.
+        if value is not None and value.get_secret_value().strip() and not info.data.get("webhook_url"):
+            raise ValueError("is set but WEBHOOK_URL is not (it applies only to WEBHOOK_URL)")
+        return value
+
     def webhook_header_map(self) -> dict[str, str]:
         """WEBHOOK_HEADERS parsed, with `${VAR}` references expanded from the environment."""
         return resolve_headers(self.webhook_headers.get_secret_value() if self.webhook_headers else None)
 
     # --- end of the OpsGenie / webhook block ------------------------------------------------------
+
+    @field_validator("ingest_token")
+    @classmethod
+    def _ingest_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Set but empty would accept `Authorization: Bearer ` with nothing after it: refuse, never guess.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(_BLANK_INGEST_AUTH)
+        return value
 
     @field_validator("redis_url")
     @classmethod
@@ -342,6 +365,11 @@ def _env_name(field: str) -> str:
 
 def load_settings() -> Settings:
     """Read and validate the environment; raise SettingsError with one line per bad variable."""
+    # `NAME=` means unset for every other variable; an empty ingest token is refused instead, because
+    # "no authentication" must never be what a blank secret silently turns into.
+    token = os.environ.get("ALERTFLEET_INGEST_TOKEN")
+    if token is not None and not token.strip():
+        raise SettingsError([f"invalid setting ALERTFLEET_INGEST_TOKEN: {_BLANK_INGEST_AUTH}"])
     try:
         return Settings()
     except ValidationError as exc:

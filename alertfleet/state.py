@@ -97,8 +97,19 @@ class InvestigationStore:
             return decision, True
         return RouteDecision.model_validate_json(_text(cast(Any, self.client).hget(key, "route"))), False
 
+    def exists(self, investigation_id: str) -> bool:
+        return bool(cast(Any, self.client).hexists(investigation_redis_key(investigation_id), "id"))
+
     def fail(self, investigation_id: str, reason: str) -> None:
-        self.set_status(investigation_id, "failed", error=reason)
+        """Mark it failed with the reason the API shows; a record already gone stays gone (no stub hash)."""
+        if self.exists(investigation_id):
+            self.set_status(investigation_id, "failed", error=reason)
+
+    def note_error(self, investigation_id: str, reason: str) -> None:
+        """Keep the status (a failed write does not undo the findings) but show why something did not happen."""
+        cast(Any, self.client).hset(
+            investigation_redis_key(investigation_id), mapping={"error": reason, "updated_at": utcnow().isoformat()}
+        )
 
     def save_event(self, investigation_id: str, event: Event, notifications: int) -> None:
         cast(Any, self.client).hset(

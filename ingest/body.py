@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
+import pydantic_core
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
@@ -44,9 +44,11 @@ def parse_model(raw: bytes, model: type[ModelT]) -> ModelT:
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
+    """pydantic's JSON parser, as parse_model uses: its nesting limit turns a deeply nested body into a
+    400 here instead of a RecursionError (a 500) wherever the value is next serialised."""
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = pydantic_core.from_json(raw)
+    except ValueError as exc:
         raise malformed_json(str(exc)) from None
     if not isinstance(value, dict):
         raise invalid_payload([{"loc": (), "msg": "body must be a JSON object"}])

@@ -30,6 +30,35 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _next_id(entry_id: str) -> str:
+    millis, _, sequence = entry_id.partition("-")
+    return f"{millis}-{int(sequence or 0) + 1}"
+
+
+def _id_order(entry_id: str) -> tuple[int, int]:
+    millis, _, sequence = entry_id.partition("-")
+    return int(millis), int(sequence or 0)
+
+
+def trim_acknowledged(client: redis.Redis) -> int:
+    """XTRIM MINID: drop the entries every consumer group has read and acknowledged, keep the pending ones.
+
+    Each group's floor is its oldest pending entry, or the one after its last delivered; the last
+    delivered id is read first, so an entry delivered meanwhile (pending, newer) is never below it.
+    """
+    redis_any = cast(Any, client)
+    floors = []
+    for group in redis_any.xinfo_groups(EVENTS_STREAM):
+        floor = _next_id(_text(group["last-delivered-id"]))
+        pending = redis_any.xpending(EVENTS_STREAM, group["name"])
+        if pending and pending.get("pending"):
+            floor = min(floor, _text(pending["min"]), key=_id_order)
+        floors.append(floor)
+    if not floors:
+        return 0
+    return int(redis_any.xtrim(EVENTS_STREAM, minid=min(floors, key=_id_order), approximate=False))
+
+
 class Dispatcher:
     """Runs a consumer loop in a thread of the dispatcher child process (ingest/dispatcher_process.py)."""
 
@@ -104,7 +133,6 @@ class Dispatcher:
                 metrics.DISPATCHED.labels(action).inc()
             else:
                 log.info("dispatcher_skipped", action=action, investigation_id=data.get("inv"))
-            pipe = self.client.pipeline()
-            pipe.xack(EVENTS_STREAM, DISPATCH_GROUP, entry_id)
-            pipe.xdel(EVENTS_STREAM, entry_id)
-            pipe.execute()
+            self.client.xack(EVENTS_STREAM, DISPATCH_GROUP, entry_id)
+        if entries:
+            trim_acknowledged(self.client)

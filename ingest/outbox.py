@@ -56,7 +56,12 @@ else
   end
 end
 redis.call('SET', KEYS[1], inv, 'EX', ARGV[4])
-redis.call('XADD', KEYS[3], '*', 'inv', inv, 'action', action, 'event', ARGV[3])
+-- The record holds a new investigation's event: its stream entry names it, nothing more (one copy stored).
+if action == 'investigate' then
+  redis.call('XADD', KEYS[3], '*', 'inv', inv, 'action', action)
+else
+  redis.call('XADD', KEYS[3], '*', 'inv', inv, 'action', action, 'event', ARGV[3])
+end
 return {inv, action}
 """
 

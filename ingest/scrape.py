@@ -16,11 +16,19 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 import redis.exceptions
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from alertfleet.fleet_metrics import FleetCounts
-from alertfleet.keys import DISPATCH_GROUP, DLQ, EVENTS_STREAM, FLEET_METRICS, LLM_WAIT_METRICS, ROUTE_METRICS
+from alertfleet.keys import (
+    DISPATCH_GROUP,
+    DLQ,
+    DLQ_DROPPED,
+    EVENTS_STREAM,
+    FLEET_METRICS,
+    LLM_WAIT_METRICS,
+    ROUTE_METRICS,
+)
 from alertfleet.metrics_dir import MULTIPROC_ENV
 from alertfleet.queue import ALL_QUEUES
 from ingest.llm_metrics import MODEL_WAITS
@@ -37,6 +45,7 @@ class FleetGauges(Collector):
         self.stream_length = 0.0
         self.stream_pending = 0.0
         self.queues: dict[str, float] = dict.fromkeys(ALL_QUEUES, 0.0)
+        self.dead_letters_dropped: dict[str, float] = {"age": 0.0, "count": 0.0}
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
@@ -44,6 +53,13 @@ class FleetGauges(Collector):
             "Failed tasks waiting in the dead letters (alertfleet dlq list)",
             self.dead_letters,
         )
+        # Counted by the workers in the same atomic step that drops them (workers/dlq.py).
+        dropped = CounterMetricFamily(
+            "alertfleet_dead_letters_dropped", "Dead letters dropped by their bounds (fleet-wide)", labels=["reason"]
+        )
+        for reason, value in sorted(self.dead_letters_dropped.items()):
+            dropped.add_metric([reason], value)
+        yield dropped
         yield GaugeMetricFamily(
             "alertfleet_stream_length", "Stored events not yet turned into tasks (events stream)", self.stream_length
         )
@@ -70,19 +86,25 @@ async def refresh(client: aioredis.Redis) -> None:
     pipe.xlen(EVENTS_STREAM)
     pipe.hgetall(ROUTE_METRICS)
     pipe.hgetall(FLEET_METRICS)
+    pipe.hgetall(DLQ_DROPPED)
     pipe.hgetall(LLM_WAIT_METRICS)
     for queue in ALL_QUEUES:
         pipe.llen(queue)
     try:
-        dead, length, routes, fleet, waits, *queues = await pipe.execute()
+        dead, length, routes, fleet, dropped, waits, *queues = await pipe.execute()
     except REDIS_ERRORS:
         return
     FLEET_GAUGES.dead_letters, FLEET_GAUGES.stream_length = float(dead), float(length)
     FLEET_GAUGES.queues = {queue: float(depth) for queue, depth in zip(ALL_QUEUES, queues, strict=True)}
     ROUTE_COUNTS.update(routes)
     FLEET_COUNTS.update(fleet)
+    FLEET_GAUGES.dead_letters_dropped = {"age": 0.0, "count": 0.0} | {_text(k): float(v) for k, v in dropped.items()}
     MODEL_WAITS.update(waits)
     FLEET_GAUGES.stream_pending = await _pending(client)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def _pending(client: aioredis.Redis) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from celery import signals
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
+from workers.dlq import DeadLetters
 from workers.investigator.model_calls import build_limiter, install_limiter
 from workers.leases import LeaseKeeper
 from workers.ratelimit import GlobalRateLimiter
@@ -50,6 +52,8 @@ def lease_keeper() -> LeaseKeeper:
 @signals.worker_ready.connect
 def _start_reaper(**_: Any) -> None:
     lease_keeper().start_reaper()
+    with contextlib.suppress(redis.RedisError):
+        DeadLetters(redis_client()).trim()  # bounds that changed since the last failure apply now
     try:
         config = normalise(cast(Any, redis_client()).config_get("*"))
     except redis.ResponseError:
@@ -63,12 +67,25 @@ def _start_child_reaper(**_: Any) -> None:
     lease_keeper().start_reaper()
 
 
+@signals.task_received.connect
+def _hold_lease_on_receipt(request: Any = None, **_: Any) -> None:
+    """A message this worker took but has not started (prefetched, or waiting for its countdown) is its
+    work too: leased from receipt, a kill -9 before it starts cannot strand it until the visibility timeout."""
+    if request is None:
+        return
+    info = request.delivery_info or {}
+    queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
+    lease_keeper().hold(request.id, request.name, list(request.args or ()), dict(request.kwargs or {}), queue, delivery)
+
+
 @signals.task_prerun.connect
 def _hold_lease(task_id: str, task: Any, args: Any = (), kwargs: Any = None, **_: Any) -> None:
-    queue = str((task.request.delivery_info or {}).get("routing_key") or "")
-    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue)
+    info = task.request.delivery_info or {}
+    queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
+    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue, delivery)
 
 
 @signals.task_postrun.connect
-def _release_lease(task_id: str, **_: Any) -> None:
-    lease_keeper().release(task_id)
+def _release_lease(task_id: str, task: Any = None, **_: Any) -> None:
+    info = (getattr(task, "request", None) and task.request.delivery_info) or {}
+    lease_keeper().release(task_id, str(info.get("delivery_tag") or ""))

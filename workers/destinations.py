@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from alertfleet.config import RoutingConfig, WebhookDestination
 from alertfleet.models import Investigation, WriteTarget
 from alertfleet.settings import Settings, get_settings
 from integrations.base import Writer
@@ -139,9 +140,13 @@ OPTION_SETTINGS: dict[tuple[str, str], str] = {
 }
 
 
-def settings_for(destination: str, options: Mapping[str, Any], settings: Settings) -> Settings:
+def settings_for(
+    destination: str, options: Mapping[str, Any], settings: Settings, config: RoutingConfig | None = None
+) -> Settings:
     """The settings one routed destination's writer sees: the environment's, with its options applied
-    (`token_env` names the variable holding the secret, so no secret travels in a task message)."""
+    (`token_env` names the variable holding the secret, so no secret travels in a task message; a webhook's
+    `destination` names the config entry whose headers and signing key this worker resolves)."""
+    options = _named_webhook(options, config) if destination == "webhook" and "destination" in options else options
     updates: dict[str, Any] = {}
     for key, value in options.items():
         name = OPTION_SETTINGS.get((destination, key))
@@ -158,8 +163,25 @@ def settings_for(destination: str, options: Mapping[str, Any], settings: Setting
     return settings.model_copy(update=updates) if updates else settings
 
 
-@lru_cache(maxsize=64)
+def _named_webhook(options: Mapping[str, Any], config: RoutingConfig | None) -> dict[str, Any]:
+    """A routed webhook's options as the writer needs them, from the named destination in `config`."""
+    name, url = str(options["destination"]), str(options.get("url", ""))
+    spec = config.destinations.get(name) if config is not None else None
+    if not isinstance(spec, WebhookDestination) or spec.url != url:
+        raise UnknownDestination(f"webhook destination {name!r} ({url}) is no longer in the routing config")
+    return {"url": url, "headers": dict(spec.headers), "secret_env": spec.secret_env}
+
+
 def writer_for(destination: str, options_json: str = "") -> Writer:
-    """One writer per destination type and set of route options, per process."""
+    """One writer per destination type, set of route options and routing config, per process."""
+    from workers.route_config import routing
+
+    return _cached_writer(destination, options_json, routing().current().digest)
+
+
+@lru_cache(maxsize=64)
+def _cached_writer(destination: str, options_json: str, _config_digest: str) -> Writer:
+    from workers.route_config import routing
+
     options = json.loads(options_json) if options_json else {}
-    return build_writer(destination, settings_for(destination, options, get_settings()))
+    return build_writer(destination, settings_for(destination, options, get_settings(), routing().current()))

@@ -26,6 +26,19 @@ LEASES = f"{PREFIX}:leases"  # hash: task id -> what to re-drive
 DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
 
 
+# KEYS: leases, deadlines. ARGV: task id, delivery tag ("" releases whatever holds the id).
+_RELEASE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and ARGV[2] ~= '' then
+  local held = cjson.decode(raw).delivery
+  if held and held ~= '' and held ~= ARGV[2] then return 0 end
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
+
 class LeaseKeeper:
     """One per worker process: registers running tasks, renews their leases, and reaps lapsed ones."""
 
@@ -48,9 +61,20 @@ class LeaseKeeper:
             self._thread = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
             self._thread.start()
 
-    def hold(self, task_id: str, name: str, args: list[Any], kwargs: dict[str, Any], queue: str) -> None:
+    def hold(
+        self, task_id: str, name: str, args: list[Any], kwargs: dict[str, Any], queue: str, delivery: str = ""
+    ) -> None:
+        """`delivery` (the message's delivery tag) tells this message's lease from a retry's, which keeps the id."""
         self._ensure_thread()
-        payload = json.dumps({"name": name, "args": args, "kwargs": kwargs, "queue": queue, "owner": self.owner})
+        lease = {
+            "name": name,
+            "args": args,
+            "kwargs": kwargs,
+            "queue": queue,
+            "owner": self.owner,
+            "delivery": delivery,
+        }
+        payload = json.dumps(lease)
         pipe = self.client.pipeline()
         pipe.hset(LEASES, task_id, payload)
         pipe.zadd(DEADLINES, {task_id: time.time() + self.lease_seconds})
@@ -58,13 +82,12 @@ class LeaseKeeper:
         with self._lock:
             self._running.add(task_id)
 
-    def release(self, task_id: str) -> None:
+    def release(self, task_id: str, delivery: str = "") -> None:
+        """Drop the lease unless it now belongs to another delivery of the same id (a retry, already received)."""
+        if not self.client.eval(_RELEASE, 2, LEASES, DEADLINES, task_id, delivery):
+            return
         with self._lock:
             self._running.discard(task_id)
-        pipe = self.client.pipeline()
-        pipe.zrem(DEADLINES, task_id)
-        pipe.hdel(LEASES, task_id)
-        pipe.execute()
 
     def renew(self) -> None:
         with self._lock:
@@ -73,6 +96,10 @@ class LeaseKeeper:
             deadline = time.time() + self.lease_seconds
             # XX: never resurrect a lease that was released or reaped meanwhile.
             self.client.zadd(DEADLINES, dict.fromkeys(running, deadline), xx=True)
+            # A lease taken at receipt here may be released by a pool child that ran the task: forget it.
+            scores = self.client.zmscore(DEADLINES, running)
+            with self._lock:
+                self._running.difference_update(t for t, score in zip(running, scores, strict=True) if score is None)
 
     def reap(self) -> int:
         """Re-drive every task whose lease lapsed; ZREM decides which reaper wins each one."""

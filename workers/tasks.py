@@ -12,7 +12,7 @@ from celery import Task
 
 from alertfleet import fleet_metrics
 from alertfleet.keys import lock_key
-from alertfleet.models import Event, Investigation, InvestigationResult, RouteDecision
+from alertfleet.models import Event, Investigation, InvestigationResult, RouteDecision, alert_key, cap_alerts
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
@@ -21,6 +21,7 @@ from integrations.base import RateLimited, WriteError
 from workers.app import app, rate_limiter, redis_client
 from workers.destinations import UnknownDestination, destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters
+from workers.failures import GuardedTask
 from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
@@ -61,7 +62,7 @@ def _route(store: InvestigationStore, investigation: Investigation) -> RouteDeci
     return decision
 
 
-@app.task(name=TASK_INVESTIGATE, bind=True, max_retries=MAX_MODEL_RETRIES)
+@app.task(name=TASK_INVESTIGATE, bind=True, base=GuardedTask, fails_investigation=True, max_retries=MAX_MODEL_RETRIES)
 def investigate(self: Task, investigation_id: str) -> str:
     store = _store()
     investigation = store.load(investigation_id)
@@ -119,11 +120,16 @@ def _count_write(vendor: str, outcome: str) -> None:
 
 
 def _merge(old: Event, new: Event) -> Event:
-    """Alerts of both notifications, the newer status of each alert winning."""
-    alerts = {alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in old.alerts}
-    alerts.update({alert.fingerprint or str(sorted(alert.labels.items())): alert for alert in new.alerts})
+    """Alerts of both notifications, the newer status of each alert winning, at most
+    ALERTFLEET_MAX_ALERTS_PER_PROBLEM of them (firing and newest first; the rest are counted)."""
+    alerts = {alert_key(alert): alert for alert in old.alerts}
+    for alert in new.alerts:
+        alerts.pop(alert_key(alert), None)  # re-inserted last: the newest notification's alerts win ties
+        alerts[alert_key(alert)] = alert
+    kept, omitted = cap_alerts(list(alerts.values()), get_settings().max_alerts_per_problem)
     writeback = list(dict.fromkeys([*old.writeback, *new.writeback]))
-    return old.model_copy(update={"alerts": list(alerts.values()), "status": new.status, "writeback": writeback})
+    update = {"alerts": kept, "omitted_alerts": omitted, "status": new.status, "writeback": writeback}
+    return old.model_copy(update=update)
 
 
 def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> None:
@@ -142,14 +148,14 @@ def _update_event(investigation_id: str, event_json: str, *, resolve: bool) -> N
         fan_out(updated)
 
 
-@app.task(name=TASK_ATTACH)
-def attach(investigation_id: str, event_json: str) -> None:
+@app.task(name=TASK_ATTACH, bind=True, base=GuardedTask)
+def attach(self: Task, investigation_id: str, event_json: str) -> None:
     """More alerts joined a problem already under investigation: refresh, do not re-investigate."""
     _update_event(investigation_id, event_json, resolve=False)
 
 
-@app.task(name=TASK_RESOLVE)
-def resolve(investigation_id: str, event_json: str) -> None:
+@app.task(name=TASK_RESOLVE, bind=True, base=GuardedTask)
+def resolve(self: Task, investigation_id: str, event_json: str) -> None:
     """The problem resolved: mark it, and update what was already written."""
     _update_event(investigation_id, event_json, resolve=True)
 
@@ -166,7 +172,7 @@ def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> 
     log.error("dead_lettered", task=task.name, reason=reason, letter_id=letter.id)
 
 
-@app.task(name=TASK_WRITE, bind=True, max_retries=None)
+@app.task(name=TASK_WRITE, bind=True, base=GuardedTask, max_retries=None)
 def write(
     self: Task,
     investigation_id: str,

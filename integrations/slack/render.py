@@ -47,8 +47,8 @@ def _facts(investigation: Investigation) -> str:
     for label, name in (("namespace", "Namespace"), ("severity", "Severity")):
         if labels.get(label):
             lines.append(f"*{name}:* {labels[label]}")
-    if len(event.alerts) > 1:
-        lines.append(f"*Alerts:* {len(event.alerts)}")
+    if len(event.alerts) + event.omitted_alerts > 1:
+        lines.append(f"*Alerts:* {len(event.alerts) + event.omitted_alerts}")
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ def test_retry_after_is_honoured_for_every_worker(
     fleet_factory.ingest()
     fleet_factory.worker("w1")
     fleet_factory.worker("w2")
-    slack_stub.rate_limit(retry_after=2, for_seconds=5)
+    slack_stub.rate_limit(retry_after=2, for_seconds=5, from_first_request=True)  # 429s whenever the first write comes
 
     for group in range(GROUPS):
         assert fleet_factory.post(webhook(f"Storm{group}", instances=2)).status_code == 202

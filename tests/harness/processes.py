@@ -93,6 +93,12 @@ class AlertfleetProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    @property
+    def pid(self) -> int:
+        """The alertfleet process itself (its leases name it as owner `<host>-<pid>`)."""
+        assert self.process is not None, "not started"
+        return self.process.pid
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, sig)

@@ -10,11 +10,11 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from alertfleet.keys import EVENTS_STREAM
 from alertfleet.settings import Settings
 from ingest.app import create_app
 from tests.harness.alerts import webhook
 from tests.harness.processes import free_port
+from tests.harness.stream import stream_entries
 
 TOKEN = "s3cret-ingest-token"
 URL = "/api/webhooks/alertmanager"
@@ -32,8 +32,7 @@ def client(redis_url: str) -> Iterator[TestClient]:
 
 
 def _stream(redis_client: redis.Redis) -> list[dict[str, str]]:
-    entries = redis_client.xrange(EVENTS_STREAM)
-    return [{k.decode(): v.decode() for k, v in fields.items()} for _id, fields in entries]
+    return stream_entries(redis_client)
 
 
 def _assert_problem(response: object, status: int) -> dict[str, object]:

@@ -6,12 +6,12 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import redis
 import redis.asyncio as aioredis
 
-from alertfleet.keys import EVENTS_STREAM, problem_key
+from alertfleet.keys import problem_key
 from alertfleet.models import AlertmanagerWebhook
 from alertfleet.settings import Settings
 from ingest.intake import Intake
@@ -23,6 +23,7 @@ from integrations.base import RateLimited
 from integrations.opsgenie.client import OpsGenieClient
 from tests.conftest import OPSGENIE_KEY
 from tests.harness.alerts import webhook
+from tests.harness.stream import stream_entries
 from tests.stubs.opsgenie import OpsGenieStub
 
 T = TypeVar("T")
@@ -60,8 +61,7 @@ def _poll(redis_url: str, poller: OpsGeniePoller, times: int = 1) -> list[int]:
 
 
 def _stream(redis_client: redis.Redis) -> list[dict[str, str]]:
-    entries: Any = redis_client.xrange(EVENTS_STREAM)
-    return [{k.decode(): v.decode() for k, v in fields.items()} for _id, fields in entries]
+    return stream_entries(redis_client)
 
 
 def test_first_poll_takes_open_alerts_within_the_lookback_once(

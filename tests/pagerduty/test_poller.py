@@ -13,7 +13,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from alertfleet.keys import EVENTS_STREAM, problem_key
+from alertfleet.keys import problem_key
 from alertfleet.models import AlertmanagerWebhook
 from alertfleet.settings import Settings
 from ingest.intake import Intake
@@ -24,6 +24,7 @@ from ingest.sources import build_pollers
 from integrations.pagerduty.client import PagerDutyApi, PagerDutyError
 from tests.conftest import PAGERDUTY_FROM, PAGERDUTY_KEY
 from tests.harness.alerts import webhook
+from tests.harness.stream import stream_entries
 from tests.stubs.pagerduty import PagerDutyStub
 
 T = TypeVar("T")
@@ -51,8 +52,7 @@ def _poll(redis_url: str, poller: PagerDutyPoller) -> int:
 
 
 def _stream(redis_client: redis.Redis) -> list[dict[str, Any]]:
-    entries = redis_client.xrange(EVENTS_STREAM)
-    return [{k.decode(): v.decode() for k, v in fields.items()} for _id, fields in entries]
+    return list(stream_entries(redis_client))
 
 
 def _incident_ids(redis_client: redis.Redis) -> list[str]:

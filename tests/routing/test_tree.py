@@ -274,11 +274,8 @@ route:
     assert (decision.investigate, decision.model, decision.max_steps, decision.timeout) == ("llm", "openai/big", 3, 30)
     assert decision.destinations == ["audit", "team"]  # the skipping route writes nothing
     assert [(t.type, t.target, t.options) for t in decision.targets] == [
-        (
-            "webhook",
-            "http://127.0.0.1:9/audit",
-            {"url": "http://127.0.0.1:9/audit", "headers": {"X-Team": "audit"}, "secret_env": None},
-        ),
+        # only names travel: the worker resolves the headers of destination `audit` itself
+        ("webhook", "http://127.0.0.1:9/audit", {"url": "http://127.0.0.1:9/audit", "destination": "audit"}),
         ("slack", "#team", {"token_env": "TEAM_TOKEN"}),
     ]
     skipped = decide(routing, _event(alertname="Noise", namespace="kube-system"))

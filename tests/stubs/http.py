@@ -141,6 +141,7 @@ class StubServer:
         self._faults: list[_Fault] = []
         self._rate_limit_until = 0.0
         self._rate_limit_retry_after = 0
+        self._rate_limit_armed = 0.0  # a window that opens at the next request (seconds long)
         self._retry_not_before = 0.0
         self._last_retry_after_at = float("-inf")
         self.in_flight_grace = 0.25
@@ -254,7 +255,7 @@ class StubServer:
             self._violations.clear()
             self._early.clear()
             self._faults.clear()
-            self._rate_limit_until = self._retry_not_before = 0.0
+            self._rate_limit_until = self._retry_not_before = self._rate_limit_armed = 0.0
             self._max_in_flight = self._in_flight
 
     # fault scripting -----------------------------------------------------------------------
@@ -277,11 +278,13 @@ class StubServer:
         with self._lock:
             self._faults.append(_Fault(n, status, dict(headers or {}), body, path))
 
-    def rate_limit(self, retry_after: int = 2, for_seconds: float = 5.0) -> None:
-        """Answer 429 with `Retry-After: retry_after` to every request for `for_seconds`."""
+    def rate_limit(self, retry_after: int = 2, for_seconds: float = 5.0, *, from_first_request: bool = False) -> None:
+        """Answer 429 with `Retry-After: retry_after` to every request for `for_seconds` — from now, or
+        (`from_first_request`) from the next request on, so a slow machine cannot make the window pass unseen."""
         with self._lock:
             self._rate_limit_retry_after = retry_after
-            self._rate_limit_until = time.monotonic() + for_seconds
+            self._rate_limit_until = 0.0 if from_first_request else time.monotonic() + for_seconds
+            self._rate_limit_armed = for_seconds if from_first_request else 0.0
 
     def fault_body(self, status: int) -> Any:
         """The body an injected fault sends when the test gave none; vendors override."""
@@ -341,6 +344,8 @@ class StubServer:
                         self._faults.remove(fault)
                     body = self.fault_body(fault.status) if fault.body is None else fault.body
                     return StubResponse(fault.status, body, dict(fault.headers))
+            if self._rate_limit_armed:
+                self._rate_limit_until, self._rate_limit_armed = time.monotonic() + self._rate_limit_armed, 0.0
             if time.monotonic() < self._rate_limit_until:
                 headers = {"Retry-After": str(self._rate_limit_retry_after)}
                 return StubResponse(429, self.fault_body(429), headers)

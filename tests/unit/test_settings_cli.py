@@ -18,6 +18,10 @@ from tests.harness.processes import base_env
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({"ALERTFLEET_CONFIG": "/nonexistent/alertfleet.yaml"}, "ALERTFLEET_CONFIG"),
+        ({"ALERTFLEET_INGEST_TOKEN": ""}, "ALERTFLEET_INGEST_TOKEN"),
+        ({"ALERTFLEET_INGEST_TOKEN": "   "}, "ALERTFLEET_INGEST_TOKEN"),
+        ({"WEBHOOK_HEADERS": "Authorization: Bearer x"}, "WEBHOOK_HEADERS"),
+        ({"WEBHOOK_SECRET": "signing-key"}, "WEBHOOK_SECRET"),
     ],
 )
 def test_bad_setting_is_one_line(env: dict[str, str], name: str) -> None:

@@ -49,7 +49,10 @@ def test_secret_values_cover_credentials_but_not_content_type() -> None:
 
 def test_header_values_are_masked_in_logs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOOK_CRED", "sekrit-value-42")
-    settings = _settings(WEBHOOK_HEADERS="Authorization: Bearer ${HOOK_CRED}; Content-Type: application/json")
+    settings = _settings(
+        WEBHOOK_URL="http://127.0.0.1:9/h",
+        WEBHOOK_HEADERS="Authorization: Bearer ${HOOK_CRED}; Content-Type: application/json",
+    )
     register_secrets(secrets_of(settings))
     line = redact("sent Bearer sekrit-value-42, then sekrit-value-42 alone, as application/json")
     assert "sekrit" not in line and line.count("***") == 2

@@ -13,8 +13,9 @@ def _alert_lines(event: Event) -> list[str]:
         summary = alert.annotations.get("summary") or alert.annotations.get("description", "")
         started = f" since {alert.startsAt.isoformat()}" if alert.startsAt else ""
         lines.append(f"- {alert.status}: {ident or alert.fingerprint}{started}{' — ' + summary if summary else ''}")
-    if len(event.alerts) > 20:
-        lines.append(f"- … and {len(event.alerts) - 20} more alerts")
+    more = max(0, len(event.alerts) - 20) + event.omitted_alerts
+    if more:
+        lines.append(f"- … and {more} more alerts")
     return lines
 
 

@@ -24,7 +24,8 @@ def user_prompt(event: Event) -> str:
     if event.labels:
         lines.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(event.labels.items())))
     if event.alerts:
-        lines.append(f"The group holds {len(event.alerts)} alert(s); call get_alert_group for full details.")
+        total = len(event.alerts) + event.omitted_alerts
+        lines.append(f"The group holds {total} alert(s); call get_alert_group for full details.")
     if event.subject:
         lines.append(f"Subject: {event.subject}")
     return "\n".join(lines)
