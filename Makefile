@@ -46,6 +46,7 @@ bench: install test-tools
 	$(PY) -m bench.memory
 	$(PY) -m bench.ingest
 	$(PY) -m bench.ratelimit
+	$(PY) -m bench.api
 	$(PY) -m bench.redis_memory
 	$(PY) -m bench.summary
 

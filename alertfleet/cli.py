@@ -44,6 +44,9 @@ def ingest(
     """Run the ingest HTTP service (webhooks, API, health, metrics) and its dispatcher."""
     import uvicorn
 
+    from ingest.api_auth import LISTEN_HOST_ENV
+
+    os.environ[LISTEN_HOST_ENV] = host  # uvicorn's processes learn where they listen: the API's auth needs it
     from alertfleet.metrics_dir import multiprocess_metrics
     from ingest.auth import warn_if_open
 

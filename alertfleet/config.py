@@ -98,6 +98,10 @@ class RoutingConfig:
     destinations: Mapping[str, DestinationSpec]
     source: str
     digest: str
+    # The names an API request may ask for (`models:`, else MODEL) -> litellm model ids.
+    models: Mapping[str, str] = field(default_factory=dict)
+    # Tools whose every call a chat client must approve (`tools: {name: {approval: true}}`).
+    approval_tools: frozenset[str] = frozenset()
     model_limits: Mapping[str, ModelSpec] = field(default_factory=dict)  # by litellm model id
 
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -149,8 +153,19 @@ def parse_config(
     model_limits = _model_limits(spec, problems)
     if problems:
         raise ConfigError(problems, source)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return RoutingConfig(root, dict(spec.destinations), source, digest, model_limits)
+    return RoutingConfig(
+        root,
+        dict(spec.destinations),
+        source,
+        hashlib.sha256(text.encode()).hexdigest(),
+        models=models or _env_models(settings),
+        approval_tools=frozenset(name for name, tool in spec.tools.items() if tool.approval),
+        model_limits=model_limits,
+    )
+
+
+def _env_models(settings: Settings) -> dict[str, str]:
+    return {settings.model: settings.model} if settings.model else {}
 
 
 def _model_limits(spec: ConfigFile, problems: list[str]) -> dict[str, ModelSpec]:
@@ -185,7 +200,7 @@ def default_config(settings: Settings) -> RoutingConfig:
         destinations=tuple(destinations),
         group_by=None,
     )
-    return RoutingConfig(root, destinations, "environment", "environment")
+    return RoutingConfig(root, destinations, "environment", "environment", models=_env_models(settings))
 
 
 def environment_webhook(settings: Settings, url: str) -> WebhookDestination:

@@ -128,7 +128,14 @@ class RouteSpec(_Strict):
         return _duration(value)
 
 
+class ToolSpec(_Strict):
+    """Per-tool policy; `approval: true` makes a chat client approve each call (HolmesGPT's tool_decisions)."""
+
+    approval: bool = False
+
+
 class ConfigFile(_Strict):
     models: dict[str, str | ModelSpec] = Field(default_factory=dict)
+    tools: dict[str, ToolSpec] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
     route: RouteSpec

@@ -15,6 +15,7 @@ DLQ = f"{PREFIX}:dlq"
 DLQ_INDEX = f"{PREFIX}:dlq:index"  # sorted set: letter id -> failed at (unix seconds), oldest dropped first
 DLQ_DROPPED = f"{PREFIX}:metrics:dlq_dropped"  # hash: reason (count | age) -> letters dropped, fleet-wide
 ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, mode), fleet-wide
+SESSION_METRICS = f"{PREFIX}:metrics:sessions"  # hash: API sessions per state, fleet-wide
 FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
 
 
@@ -35,10 +36,6 @@ def notification_dedup_key(body: AlertmanagerWebhook) -> str:
 def problem_key(group_key: str) -> str:
     """sha256(groupKey): one investigation per problem; also the PD dedup_key / OpsGenie alias."""
     return _sha256(group_key)
-
-
-def request_dedup_key(body: InvestigateRequest) -> str:
-    return _sha256(_canonical(["api", body.source, body.title, body.description, body.subject, body.context]))
 
 
 def request_group_key(body: InvestigateRequest) -> str:
@@ -93,3 +90,11 @@ def pace_key(vendor: str, target: str) -> str:
     """Prefix of a paced target's state (Slack channel, webhook URL): `:busy`, `:next`, `:freed`."""
     return f"{PREFIX}:pace:{vendor}:{_sha256(target)[:16]}"
 
+def session_redis_key(session_id: str) -> str:
+    """One HTTP API request (chat, investigate, Kubernaut session): request, state and answer."""
+    return f"{PREFIX}:session:{session_id}"
+
+
+def session_events_key(session_id: str) -> str:
+    """The stream of a session's progress events (SSE), in the order the worker published them."""
+    return f"{PREFIX}:session:{session_id}:events"

@@ -54,6 +54,7 @@ def secrets_of(settings: Settings) -> list[str | None]:
     values: list[str | None] = [
         s.get_secret_value() if s else None for s in (settings.slack_bot_token, settings.ingest_token)
     ]
+    values.extend(settings.api_token_values())
     if settings.flower_basic_auth is not None:  # the pairs and each password alone
         pairs = settings.flower_basic_auth.get_secret_value().split(",")
         values += [settings.flower_basic_auth.get_secret_value(), *pairs, *(p.partition(":")[2] for p in pairs)]

@@ -162,6 +162,11 @@ class InvestigationResult(BaseModel):
     steps: int = 0
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     degraded_reason: str | None = None
+    # The model's structured verdict (workers/investigator/verdict.py); None without a model.
+    confidence: float | None = None
+    investigation_outcome: str | None = None
+    actionable: bool | None = None
+    root_cause: str | None = None
 
 
 InvestigateMode = Literal["llm", "enrich", "skip"]

@@ -13,12 +13,15 @@ QUEUE_INVESTIGATE = "investigate"
 DESTINATION_TYPES = ("slack", "pagerduty", "opsgenie", "webhook")
 WRITE_QUEUES = {destination: f"write.{destination}" for destination in DESTINATION_TYPES}
 QUEUE_WRITE_SLACK = WRITE_QUEUES["slack"]
-ALL_QUEUES = (QUEUE_INVESTIGATE, *WRITE_QUEUES.values())
+# HTTP API requests (chat, investigate, sessions): their own queue, so a chat never waits behind alerts.
+QUEUE_CHAT = "chat"
+ALL_QUEUES = (QUEUE_INVESTIGATE, QUEUE_CHAT, *WRITE_QUEUES.values())
 
 TASK_INVESTIGATE = "alertfleet.investigate"
 TASK_ATTACH = "alertfleet.attach"
 TASK_RESOLVE = "alertfleet.resolve"
 TASK_WRITE = "alertfleet.write"
+TASK_CHAT = "alertfleet.chat"
 
 # Margin over the longest task so the Redis transport never redelivers a task that is still running.
 VISIBILITY_MARGIN_SECONDS = 600
@@ -45,6 +48,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             TASK_INVESTIGATE: {"queue": QUEUE_INVESTIGATE},
             TASK_ATTACH: {"queue": QUEUE_INVESTIGATE},
             TASK_RESOLVE: {"queue": QUEUE_INVESTIGATE},
+            TASK_CHAT: {"queue": QUEUE_CHAT},
         },
         "task_soft_time_limit": int(settings.investigation_timeout),
         "task_time_limit": int(settings.investigation_timeout) + 30,

@@ -70,6 +70,25 @@ class Settings(BaseSettings):
     # `alertfleet flower`: user:password pairs, comma-separated (Flower reads the variable itself).
     flower_basic_auth: SecretStr | None = Field(default=None, alias="FLOWER_BASIC_AUTH")
 
+    # --- HTTP API (chat, investigate, Kubernaut sessions, Robusta chat): these routes spend model money ---
+    api_tokens: SecretStr | None = Field(default=None, alias="ALERTFLEET_API_TOKENS")
+    api_allow_unauthenticated: bool = Field(default=False, alias="ALERTFLEET_API_ALLOW_UNAUTHENTICATED")
+    api_wait: float = Field(default=300.0, gt=0, alias="ALERTFLEET_API_WAIT")
+    session_ttl: int = Field(default=7 * 24 * 3600, ge=60, alias="ALERTFLEET_SESSION_TTL")
+    cluster_name: str | None = Field(default=None, alias="CLUSTER_NAME")
+
+    @field_validator("session_ttl", mode="before")
+    @classmethod
+    def _session_ttl(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    def api_token_values(self) -> list[str]:
+        """ALERTFLEET_API_TOKENS split on commas (empty entries ignored)."""
+        raw = self.api_tokens.get_secret_value() if self.api_tokens else ""
+        return [token.strip() for token in raw.split(",") if token.strip()]
+
+    # --- end of the HTTP API block ----------------------------------------------------------------
+
     # --- PagerDuty: incidents in (poll + signed webhooks v3), investigations out as notes ----------
     pagerduty_api_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_KEY")
     pagerduty_api_url: str = Field(default="https://api.pagerduty.com", alias="PAGERDUTY_API_URL")

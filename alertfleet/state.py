@@ -49,6 +49,10 @@ def public_view(investigation: Investigation) -> dict[str, Any]:
             "token_count": res.token_count,
             "tool_calls": [call.model_dump() for call in res.tool_calls],
             "degraded_reason": res.degraded_reason,
+            "confidence": res.confidence,
+            "investigation_outcome": res.investigation_outcome,
+            "actionable": res.actionable,
+            "root_cause": res.root_cause,
         }
     return {
         "id": investigation.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
@@ -19,13 +20,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alertfleet.config_watch import ConfigHolder, install_sighup
 from alertfleet.durability import durability_warnings, normalise
 from alertfleet.settings import Settings, get_settings
+from ingest.api_auth import LISTEN_HOST_ENV, startup_warning
+from ingest.api_metrics import HttpMetrics
+from ingest.body import BodyLimit
 from ingest.deps import IngestState
 from ingest.dispatcher_process import DispatcherProcess
 from ingest.intake import Intake
 from ingest.outbox import Outbox
 from ingest.pollers import Poller, PollerRunner
 from ingest.problems import Problem, invalid_payload, problem_response
-from ingest.routes import api, health, pagerduty, webhooks
+from ingest.routes import api, health, holmes, kubernaut, pagerduty, robusta, webhooks
+from ingest.sessions import SessionGateway
 from ingest.sources import build_pollers
 
 log = structlog.get_logger("ingest")
@@ -39,9 +44,14 @@ def _redis(settings: Settings) -> aioredis.Redis:
 
 
 def create_app(
-    settings: Settings | None = None, *, run_dispatcher: bool = True, pollers: list[Poller] | None = None
+    settings: Settings | None = None,
+    *,
+    run_dispatcher: bool = True,
+    pollers: list[Poller] | None = None,
+    listen_host: str | None = None,
 ) -> FastAPI:
-    """`pollers=None` builds them from settings; tests pass their own (or [] for none)."""
+    """`pollers=None` builds them from settings; tests pass their own (or [] for none). `listen_host`
+    is where the server listens (None: unknown), which decides whether the API may go without tokens."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -52,12 +62,20 @@ def create_app(
         routing.start_watching()
         install_sighup(routing.request_reload)
         intake = Intake(outbox, routing)
-        app.state.ingest = IngestState(settings=settings, redis=client, intake=intake)
+        app.state.ingest = IngestState(
+            settings=settings,
+            redis=client,
+            intake=intake,
+            sessions=SessionGateway(client, settings),
+            listen_host=listen_host,
+        )
         dispatcher = DispatcherProcess(settings) if run_dispatcher else None
         watch = asyncio.create_task(dispatcher.watch()) if dispatcher is not None else None
         runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
         runner.start()
         await _warn_durability(client)
+        if (warning := startup_warning(settings, listen_host)) is not None:
+            log.warning("api_authentication", advice=warning)
         # What exists now lives as long as the process: take it out of the cyclic GC's reach. Otherwise
         # every full collection walks all of it (~30 ms every few hundred requests under load, the p99)
         # and never finds garbage there.
@@ -88,6 +106,10 @@ def create_app(
     app.include_router(pagerduty.router)
     app.include_router(api.router)
     app.include_router(health.router)
+    for family in (holmes.router, kubernaut.router, robusta.router, kubernaut.health_router):
+        app.include_router(family)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics)
     _install_problem_handlers(app)
     return app
 
@@ -99,7 +121,7 @@ def serve_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings)
-    return create_app(settings)
+    return create_app(settings, listen_host=os.environ.get(LISTEN_HOST_ENV))
 
 
 async def _warn_durability(client: aioredis.Redis) -> None:

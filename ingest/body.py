@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 import pydantic_core
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest.problems import Problem, invalid_payload, malformed_json
+from ingest.problems import Problem, invalid_payload, malformed_json, problem_response
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -60,3 +61,35 @@ def validate_object(value: dict[str, Any], model: type[ModelT]) -> ModelT:
         return model.model_validate(value)
     except ValidationError as exc:
         raise invalid_payload(list(exc.errors(include_input=False, include_url=False))) from None  # type: ignore[arg-type]
+
+
+class BodyLimit:
+    """ASGI middleware: every route's body capped at the limit, refused with a 413 problem (not text/plain).
+
+    A declared Content-Length over the limit is refused before the body is read; a chunked body is cut
+    off as soon as it passes the limit (the Problem is raised inside the route, so its handler answers)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await problem_response(_too_large(self.limit), scope.get("path", ""))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _too_large(self.limit)
+            return message
+
+        await self.app(scope, limited, send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 from fastapi import Request
@@ -11,12 +12,17 @@ from alertfleet.settings import Settings
 from ingest.auth import check_token
 from ingest.intake import Intake
 
+if TYPE_CHECKING:
+    from ingest.sessions import SessionGateway
+
 
 @dataclass
 class IngestState:
     settings: Settings
     redis: aioredis.Redis
     intake: Intake
+    sessions: SessionGateway | None = None  # the HTTP API's sessions (chat, investigate, Kubernaut, Robusta)
+    listen_host: str | None = None  # None: unknown, so the API counts as reachable from elsewhere
 
     @property
     def max_body_bytes(self) -> int:

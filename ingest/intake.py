@@ -8,14 +8,13 @@ import redis.exceptions
 import structlog
 
 from alertfleet.config_watch import ConfigHolder
-from alertfleet.keys import notification_dedup_key, problem_key, request_dedup_key
-from alertfleet.models import AlertmanagerWebhook, Event, InvestigateRequest
+from alertfleet.keys import notification_dedup_key, problem_key
+from alertfleet.models import AlertmanagerWebhook, Event
 from alertfleet.routing import group_key
 from ingest import metrics
 from ingest.outbox import Outbox, Stored
 from ingest.problems import unavailable
 from integrations.alertmanager.source import event_from_webhook
-from integrations.holmes_api.source import event_from_request
 
 log = structlog.get_logger("ingest")
 
@@ -28,10 +27,6 @@ class Intake:
     async def alertmanager(self, body: AlertmanagerWebhook) -> Stored:
         event = event_from_webhook(body)
         return await self.store_event("alertmanager", event, notification_dedup_key(body))
-
-    async def investigate_request(self, body: InvestigateRequest) -> Stored:
-        event = event_from_request(body)
-        return await self.store_event("api", event, request_dedup_key(body))
 
     async def store_event(self, source: str, event: Event, dedup_key: str, problem: str | None = None) -> Stored:
         """Store durably or raise a 503 Problem. `problem` overrides sha256(group_key), e.g. a PD

@@ -43,4 +43,3 @@ class RouteCounts(Collector):
 
 
 ROUTE_COUNTS = RouteCounts()  # registered on the fleet registry by ingest/scrape.py
-

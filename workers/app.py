@@ -21,7 +21,7 @@ from workers.route_config import routing
 
 log = structlog.get_logger("worker")
 app = make_celery(get_settings())
-app.conf.include = ["workers.tasks"]
+app.conf.include = ["workers.tasks", "workers.chat.task"]
 
 
 @lru_cache(maxsize=1)

@@ -9,13 +9,18 @@ from fastapi import APIRouter, Request
 
 from alertfleet.keys import investigation_redis_key
 from alertfleet.state import parse_investigation, public_view
+from ingest.api_support import problems
 from ingest.deps import ingest_state
 from ingest.problems import Problem, unavailable
 
 router = APIRouter(tags=["api"])
 
 
-@router.get("/api/v1/investigations/{investigation_id}", summary="Investigation state and result")
+@router.get(
+    "/api/v1/investigations/{investigation_id}",
+    summary="Investigation state and result",
+    responses=problems(401, 404, 503),
+)
 async def get_investigation(investigation_id: str, request: Request) -> dict[str, Any]:
     state = ingest_state(request)
     state.check_token(request.headers.get("authorization"))

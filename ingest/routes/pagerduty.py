@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from alertfleet.keys import investigation_redis_key, problem_redis_key
 from alertfleet.models import Event
 from ingest import metrics
+from ingest.api_support import problems
 from ingest.body import parse_model, read_body
 from ingest.deps import IngestState, ingest_state
 from ingest.problems import Problem, unavailable
@@ -65,7 +66,12 @@ async def _resolves_pagerduty_investigation(state: IngestState, problem: str) ->
     return bool(raw) and Event.model_validate_json(raw).source == SOURCE
 
 
-@router.post("/api/webhooks/pagerduty", status_code=202, summary="PagerDuty webhooks v3 (signed)")
+@router.post(
+    "/api/webhooks/pagerduty",
+    status_code=202,
+    summary="PagerDuty webhooks v3 (signed)",
+    responses=problems(400, 401, 404, 413, 422, 503),
+)
 async def pagerduty_webhook(request: Request) -> JSONResponse:
     state = ingest_state(request)
     try:

@@ -10,6 +10,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from alertfleet.keys import session_redis_key
+from alertfleet.sessions import parse_session
 from alertfleet.settings import Settings
 from ingest.app import create_app
 from tests.harness.alerts import webhook
@@ -22,7 +24,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _settings(redis_url: str, **extra: object) -> Settings:
-    return Settings(REDIS_URL=redis_url, ALERTFLEET_INGEST_TOKEN=TOKEN, **extra)  # type: ignore[call-arg]
+    # The API token equals the ingest token so one header serves both kinds of /api/investigate body.
+    api = {"ALERTFLEET_API_TOKENS": TOKEN, "MODEL": "gpt-4o", "ALERTFLEET_API_WAIT": "0.5"}
+    return Settings(REDIS_URL=redis_url, ALERTFLEET_INGEST_TOKEN=TOKEN, **(api | extra))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -79,7 +83,9 @@ def test_new_alerts_in_a_known_group_attach_and_resolution_resolves(
     assert refired["investigation_ids"] != first["investigation_ids"]
 
 
-def test_holmes_investigate_body_is_enqueued(client: TestClient, redis_client: redis.Redis) -> None:
+def test_holmes_investigate_body_is_a_session_on_queue_chat(client: TestClient, redis_client: redis.Redis) -> None:
+    """HolmesGPT's body now answers 200 with the result (tests/api); with no worker here, the wait runs
+    out: 504 naming the session, which holds the request and waits on queue `chat`."""
     body = {
         "source": "prometheus",
         "title": "Pod CrashLoopBackOff",
@@ -90,9 +96,12 @@ def test_holmes_investigate_body_is_enqueued(client: TestClient, redis_client: r
         "model": "gpt-4o",
     }
     response = client.post("/api/investigate", json=body, headers=AUTH)
-    assert response.status_code == 202
-    event = json.loads(_stream(redis_client)[0]["event"])
-    assert (event["title"], event["model"], event["subject"]["pod"]) == ("Pod CrashLoopBackOff", "gpt-4o", "my-pod")
+    assert response.status_code == 504
+    session = parse_session(redis_client.hgetall(session_redis_key(response.json()["session_id"])))
+    assert session is not None and (session.kind, session.model) == ("investigate", "gpt-4o")
+    assert (session.request["title"], session.request["subject"]["pod"]) == ("Pod CrashLoopBackOff", "my-pod")
+    assert redis_client.llen("chat") == 1
+    assert _stream(redis_client) == [], "not an alert: nothing goes to the events stream or to Slack"
 
 
 def test_alertmanager_body_on_api_investigate(client: TestClient, redis_client: redis.Redis) -> None:

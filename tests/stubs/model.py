@@ -49,8 +49,48 @@ def first_alertname(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def requested_headings(messages: Messages) -> tuple[str, ...]:
+    """The `# Heading` lines the system prompt asks for (alertfleet lists the sections it wants), else the four."""
+    system = next((message_text(m) for m in messages if m.get("role") == "system"), "")
+    headings = tuple(line.strip() for line in system.splitlines() if line.startswith("# "))
+    return headings or SECTION_HEADINGS
+
+
+def schema_instance(schema: dict[str, Any]) -> Any:
+    """A small value valid against a JSON schema (objects, arrays, enums, bounded numbers, strings)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            return schema_instance(schema[key][0])
+    kind = schema.get("type", "object")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: schema_instance(sub) for name, sub in properties.items()}
+    if kind == "array":
+        return [schema_instance(schema.get("items", {"type": "string"}))] * int(schema.get("minItems", 0))
+    if kind in ("number", "integer"):
+        low, high = schema.get("minimum", 0), schema.get("maximum", max(1, schema.get("minimum", 0)))
+        value = (low + high) * 0.8 if high != low else low
+        return int(value) if kind == "integer" else round(float(value), 3)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return "x" * int(schema.get("minLength", 0)) or "stub"
+
+
+def json_answer(response_format: dict[str, Any]) -> str:
+    """An answer to a `response_format: json_schema` request, valid against its schema."""
+    schema = (response_format.get("json_schema") or {}).get("schema") or {}
+    return json.dumps(schema_instance(schema))
+
+
 def sectioned_answer(messages: Messages) -> str:
-    """The final markdown answer, quoting what the last tool message said."""
+    """The final markdown answer with the requested headings, quoting what the last tool message said."""
     tool_results = [message_text(m) for m in messages if m.get("role") == "tool"]
     last = tool_results[-1] if tool_results else ""
     alertname = first_alertname(last)
@@ -61,25 +101,22 @@ def sectioned_answer(messages: Messages) -> str:
         evidence = f"The tool result says: {' '.join(last.split())[:120]}"
     else:
         evidence = "No tool result was available."
-    return "\n".join(
-        [
-            SECTION_HEADINGS[0],
-            f"{subject} is firing. This explanation comes from the alertfleet model stub.",
-            "",
-            SECTION_HEADINGS[1],
-            f"- {evidence}",
-            f"- {len(tool_results)} tool result(s) reached the model.",
-            "- No live system was inspected.",
-            "",
-            SECTION_HEADINGS[2],
-            f"The stub cannot know why {subject} fired; a recent change is the usual suspect.",
-            "",
-            SECTION_HEADINGS[3],
-            f"1. Check recent events for {subject}.",
-            "2. Compare with the previous deployment.",
-            "3. Escalate to the owning team if it persists.",
-        ]
-    )
+    bodies = {
+        SECTION_HEADINGS[0]: f"{subject} is firing. This explanation comes from the alertfleet model stub.",
+        SECTION_HEADINGS[1]: "\n".join(
+            [f"- {evidence}", f"- {len(tool_results)} tool result(s) reached the model.", "- No live system was inspected."]
+        ),
+        SECTION_HEADINGS[2]: f"The stub cannot know why {subject} fired; a recent change is the usual suspect.",
+        SECTION_HEADINGS[3]: "\n".join(
+            [
+                f"1. Check recent events for {subject}.",
+                "2. Compare with the previous deployment.",
+                "3. Escalate to the owning team if it persists.",
+            ]
+        ),
+    }
+    parts = [f"{heading}\n{bodies.get(heading, f'Stub notes for {heading[2:]}.')}" for heading in requested_headings(messages)]
+    return "\n\n".join(parts)
 
 
 def _check_tool_sequence(messages: Messages) -> None:
@@ -230,6 +267,11 @@ class ModelStub(StubServer):
         if req.json.get("tool_choice") == "none":
             tools = []
         reply = self.responder(messages, tools)
+        response_format = req.json.get("response_format")
+        if isinstance(response_format, dict) and response_format.get("type") == "json_schema" and not (
+            "choices" in reply or reply.get("tool_calls")
+        ):
+            reply = {"role": "assistant", "content": json_answer(response_format)}
         if "choices" in reply:
             return StubResponse(200, reply)
         return StubResponse(200, self._completion(req.json, messages, reply))

@@ -38,6 +38,13 @@ def _run_tool(tool: Tool | None, name: str, raw_arguments: str, event: Event) ->
         return f"error: {type(exc).__name__}: {exc}", True, arguments
 
 
+def execute_tool_call(tools: list[Tool], name: str, raw_arguments: str, event: Event) -> tuple[str, bool, dict[str, Any]]:
+    """Run one tool call the model asked for: (result text, failed, parsed arguments).
+
+    The one seam chat (workers/chat/) runs tools through, so it runs them exactly as investigations do."""
+    return _run_tool(next((tool for tool in tools if tool.name == name), None), name, raw_arguments, event)
+
+
 def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
     try:
         return limited_completion(model, messages, limits.call_timeout, **kwargs)

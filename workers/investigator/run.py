@@ -9,6 +9,7 @@ from alertfleet.settings import Settings
 from workers.investigator.enrich import enrich
 from workers.investigator.loop import LoopLimits, ModelUnavailable, investigate_with_model
 from workers.investigator.toolsets import default_tools
+from workers.investigator.verdict import ask_verdict
 
 
 def run_investigation(
@@ -30,8 +31,15 @@ def run_investigation(
         return enrich(event)
     limits = LoopLimits(max_steps=max_steps or settings.max_steps, call_timeout=call_timeout or settings.llm_timeout)
     try:
-        return investigate_with_model(event, model, default_tools(), limits)
+        result = investigate_with_model(event, model, default_tools(), limits)
     except ModelUnavailable as exc:
         if degrade:
             return enrich(event, degraded_reason=str(exc))
         raise
+    return with_verdict(result, model, limits)
+
+
+def with_verdict(result: InvestigationResult, model: str, limits: LoopLimits) -> InvestigationResult:
+    """The result with the model's structured verdict (confidence, outcome) on it."""
+    verdict = ask_verdict(model, result.analysis, limits)
+    return result.model_copy(update=verdict.model_dump())

@@ -50,3 +50,20 @@ def parse_sections(markdown: str) -> Sections:
         next_steps=text.get("next_steps", ""),
         extra={name: "\n".join(lines).strip() for name, lines in extra.items() if any(lines)},
     )
+
+
+def named_sections(markdown: str, names: list[str]) -> dict[str, str | None]:
+    """The requested sections by their exact names (HolmesGPT's `sections`); None for one the model left out."""
+    wanted = {name.strip().rstrip(":").lower(): name for name in names}
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in markdown.splitlines():
+        match = _HEADING.match(line)
+        heading = (match.group("h1") or match.group("h2") or match.group("h3") or "") if match else ""
+        key = heading.strip().rstrip(":").lower()
+        if match and key in wanted:
+            current = found.setdefault(wanted[key], [])
+            continue
+        if current is not None:
+            current.append(line)
+    return {name: ("\n".join(found[name]).strip() if name in found else None) for name in names}

@@ -1,0 +1,1 @@
+"""The HTTP API's requests (chat, investigate, Kubernaut sessions, Robusta chat), run on queue `chat`."""
