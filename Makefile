@@ -38,12 +38,18 @@ lint: install
 test: install test-tools lint
 	$(PY) -m pytest -p no:cacheprovider
 
-bench: install
+# Figures, not assertions; about 15-20 minutes on 2 cores. HolmesGPT goes into bench/.venv-holmes.
+bench: install test-tools
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,bench]"
+	$(PY) -m bench.vs_holmesgpt
+	$(PY) -m bench.overhead
+	$(PY) -m bench.memory
 	$(PY) -m bench.ingest
-	$(PY) -m bench.pipeline
+	$(PY) -m bench.ratelimit
 	$(PY) -m bench.api
 	$(PY) -m bench.toolsets
 	$(PY) -m bench.redis_memory
+	$(PY) -m bench.summary
 
 clean:
 	rm -rf $(VENV) .alertfleet .mypy_cache .ruff_cache .pytest_cache

@@ -12,7 +12,7 @@ from types import FrameType
 
 import typer
 
-from alertfleet.queue import all_queues
+from alertfleet.queue import QUEUE_INVESTIGATE, all_queues
 from alertfleet.settings import FleetSettings, SettingsError, get_settings
 
 app = typer.Typer(help="alertfleet: alert investigation fleet (HolmesGPT-compatible).", no_args_is_help=True)
@@ -72,37 +72,59 @@ def ingest(
 @app.command()
 def worker(
     queues: str | None = typer.Option(
-        None, help="Comma-separated queues to consume (default: investigate and every write.<destination>)."
+        None, help="Comma-separated queues to consume (default: investigate, chat and every write.<destination>)."
     ),
-    concurrency: int = typer.Option(4, min=1, help="Concurrent tasks (threads, or processes with prefork)."),
-    # threads: measured in bench/pipeline.py — I/O-bound tasks, one litellm import (~170 MB) per worker.
-    pool: str = typer.Option("threads", help="Celery pool: threads (default), prefork or solo."),
+    concurrency: int | None = typer.Option(
+        None, min=1, help="Concurrent investigations (default ALERTFLEET_INVESTIGATION_CONCURRENCY, 32)."
+    ),
+    write_concurrency: int | None = typer.Option(
+        None, "--write-concurrency", min=1, help="Concurrent writes, in their own process (default 8)."
+    ),
+    # threads: measured in bench/memory.py and bench/pipeline.py — tasks wait on I/O; one litellm import.
+    pool: str = typer.Option("threads", help="Celery pool: threads (default), gevent (needs gevent), prefork, solo."),
     name: str = typer.Option("alertfleet@%h", help="Worker node name."),
 ) -> None:
-    """Run a Celery worker for investigations and writes."""
-    settings_or_exit()
+    """Run a Celery worker for investigations, and a second one (own process) for the write queues."""
+    if pool == "gevent":  # before any socket exists; as `celery worker -P gevent` does it
+        from gevent import monkey
+
+        monkey.patch_all()
+    settings = settings_or_exit()
+    from alertfleet.worker_pools import WriteWorker, plan_pools
+
+    wanted = [queue.strip() for queue in (queues or ",".join(all_queues())).split(",") if queue.strip()]
+    plan = plan_pools(
+        wanted, concurrency, settings.investigation_concurrency, write_concurrency or settings.write_concurrency
+    )
+    writes = WriteWorker(plan.write_queues, plan.write_concurrency, name).start() if plan.write_queues else None
     from workers.app import app as celery_app
 
-    queues = queues or ",".join(all_queues())
+    if QUEUE_INVESTIGATE in plan.queues and (settings.model or settings.config_file):
+        from workers.investigator.model_calls import preload
 
-    celery_app.worker_main(
-        [
-            "--quiet",  # no ASCII banner on stdout: every line the worker prints is a JSON log line
-            "worker",
-            "-Q",
-            queues,
-            "-c",
-            str(concurrency),
-            "-P",
-            pool,
-            "-n",
-            name,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+        preload()  # before "ready." (and before a prefork pool forks); without a model, never loaded
+    try:
+        celery_app.worker_main(
+            [
+                "--quiet",  # no ASCII banner on stdout: every line the worker prints is a JSON log line
+                "worker",
+                "-Q",
+                ",".join(plan.queues),
+                "-c",
+                str(plan.concurrency),
+                "-P",
+                pool,
+                "-n",
+                name,
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        if writes is not None:
+            writes.stop()
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ DESTINATION = typer.Option(None, "--destination", help="slack or webhook; omit t
 SLACK_CHANNEL = typer.Option(None, "--slack-channel")
 SLACK_TOKEN = typer.Option(None, "--slack-token", help="Default SLACK_BOT_TOKEN.")
 WEBHOOK_URL = typer.Option(None, "--webhook-url", help="Default WEBHOOK_URL.")
+CONCURRENCY = typer.Option(
+    8, "--concurrency", min=1, help="Investigations at once (within the model limits); results print in order."
+)
 
 
 def investigate_events(
@@ -33,8 +37,10 @@ def investigate_events(
     slack_channel: str | None,
     slack_token: str | None,
     webhook_url: str | None = None,
+    concurrency: int = 1,
 ) -> list[Investigation]:
-    """Investigate each event, print the result, and optionally post it; return the investigations."""
+    """Investigate `concurrency` events at once; print (and optionally post) each result in the source's
+    order, as soon as it and those before it are done; return the investigations."""
     from alertfleet.cli import settings_or_exit
     from alertfleet.log import register_secrets
     from workers.investigator.run import run_investigation
@@ -42,22 +48,26 @@ def investigate_events(
     settings = settings_or_exit()
     register_secrets([slack_token])  # masked like SLACK_BOT_TOKEN
     writer, channel = _destination_writer(destination, settings, slack_channel, slack_token, webhook_url)
-    investigations = []
-    for event in events:
+
+    def investigate_one(event: Event) -> Investigation:
         result = run_investigation(event, settings, degrade=True)
-        investigation = Investigation(
-            id=uuid.uuid4().hex,
-            problem_key=problem_key(event.group_key),
-            status="completed",
-            event=event,
-            result=result,
+        return Investigation(
+            id=uuid.uuid4().hex, problem_key=problem_key(event.group_key), status="completed", event=event, result=result
         )
-        investigations.append(investigation)
-        typer.echo(f"## {event.title}\n\n{result.analysis}\n")
-        if writer is not None and channel:
-            written = write_or_exit(writer, investigation, channel)
-            ref = f"ts {written.external_id}" if writer.destination == "slack" else written.action
-            typer.echo(f"posted to {channel} ({ref})", err=True)
+
+    investigations = []
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="af-investigate")
+    try:
+        for investigation in pool.map(investigate_one, events):  # map keeps the source's order
+            investigations.append(investigation)
+            analysis = investigation.result.analysis if investigation.result else ""
+            typer.echo(f"## {investigation.event.title}\n\n{analysis}\n")
+            if writer is not None and channel:
+                written = write_or_exit(writer, investigation, channel)
+                ref = f"ts {written.external_id}" if writer.destination == "slack" else written.action
+                typer.echo(f"posted to {channel} ({ref})", err=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed post stops the run: start no more
     return investigations
 
 
@@ -148,7 +158,12 @@ class OneShot:
 
 
 def run_one_shot(
-    shot: OneShot, destination: str | None, slack_channel: str | None, slack_token: str | None, webhook_url: str | None
+    shot: OneShot,
+    destination: str | None,
+    slack_channel: str | None,
+    slack_token: str | None,
+    webhook_url: str | None,
+    concurrency: int = 1,
 ) -> list[Investigation]:
     try:
         items = shot.fetch()
@@ -159,7 +174,7 @@ def run_one_shot(
         typer.echo(shot.nothing, err=True)
         return []
     events = [shot.to_event(item) for item in items]
-    investigations = investigate_events(events, destination, slack_channel, slack_token, webhook_url)
+    investigations = investigate_events(events, destination, slack_channel, slack_token, webhook_url, concurrency)
     if shot.write_back is not None:
         write_back(shot.write_back(), investigations, shot.noted)
     return investigations

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from alertfleet.config_file import ConfigFile, RouteSpec, config_file_model, destination_types
+from alertfleet.config_file import ConfigFile, ModelSpec, RouteSpec, config_file_model, destination_types
 from alertfleet.matchers import Matcher, legacy_matchers, parse_matchers
 from alertfleet.models import InvestigateMode
 from alertfleet.registry import by_destination
@@ -101,6 +101,7 @@ class RoutingConfig:
     approval_tools: frozenset[str] = frozenset()
     toolsets: ToolsetsSpec = field(default_factory=ToolsetsSpec)
     mcp_servers: Mapping[str, McpServerSpec] = field(default_factory=dict)
+    model_limits: Mapping[str, ModelSpec] = field(default_factory=dict)  # by litellm model id
 
     def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
         """Values of the variables the file names, so that logs can mask them."""
@@ -149,6 +150,7 @@ def parse_config(
     problems += mcp_server_problems(spec.mcp_servers, env)
     configured = effective_toolsets(settings, spec.toolsets, spec.mcp_servers, env).configured()
     problems += unconfigured_route_toolsets([(r.path, r.toolsets) for _d, r in root.walk()], configured)
+    model_limits = _model_limits(spec, problems)
     if problems:
         raise ConfigError(problems, source)
     return RoutingConfig(
@@ -160,11 +162,25 @@ def parse_config(
         approval_tools=frozenset(name for name, tool in spec.tools.items() if tool.approval),
         toolsets=spec.toolsets,
         mcp_servers=dict(spec.mcp_servers),
+        model_limits=model_limits,
     )
 
 
 def _env_models(settings: FleetSettings) -> dict[str, str]:
     return {settings.model: settings.model} if settings.model else {}
+
+
+def _model_limits(spec: ConfigFile, problems: list[str]) -> dict[str, ModelSpec]:
+    """Limits belong to the provider's model id: two names for one id must not disagree about them."""
+    found: dict[str, tuple[str, ModelSpec]] = {}
+    for name, entry in spec.models.items():
+        if isinstance(entry, str) or (entry.concurrency, entry.rpm, entry.tpm) == (None, None, None):
+            continue
+        earlier = found.get(entry.model)
+        if earlier is not None and earlier[1] != entry:
+            problems.append(f"models.{name}: limits for {entry.model} differ from those of models.{earlier[0]}")
+        found.setdefault(entry.model, (name, entry))
+    return {model: entry for model, (_name, entry) in found.items()}
 
 
 def default_config(settings: FleetSettings) -> RoutingConfig:
@@ -274,8 +290,17 @@ def _secret_problems(spec: ConfigFile, settings: FleetSettings, env: Mapping[str
 
 def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A `models:` entry is a string or a mapping: report the mapping's problem, at the entry's own place.
+    spec_errors = {
+        err["loc"][1] for err in errors if err["loc"][:1] == ("models",) and err["loc"][2:3] == ("ModelSpec",)
+    }
+    for err in errors:
         loc = list(err["loc"])
+        if len(loc) >= 3 and loc[0] == "models" and loc[2] in ("str", "ModelSpec"):
+            if loc[2] == "str" and loc[1] in spec_errors:
+                continue
+            del loc[2]
         if len(loc) >= 3 and loc[0] == "destinations":
             del loc[2]  # the discriminator's tag (the destination's type) is not a place in the file
         problems.append(f"{_path(loc) or 'file'}: {_message(err)}")

@@ -31,7 +31,12 @@ WriteMode = Literal["read-only", "notes", "update"]
 
 
 class ModelSpec(StrictModel):
+    """A named model; its limits (fleet-wide, per litellm model id) default to the environment's."""
+
     model: str = Field(min_length=1)
+    concurrency: int | None = Field(default=None, ge=1)  # calls in flight (ALERTFLEET_LLM_CONCURRENCY)
+    rpm: int | None = Field(default=None, ge=1)  # requests per minute (`llm=` of ALERTFLEET_RATE_LIMITS)
+    tpm: int | None = Field(default=None, ge=1)  # tokens per minute
 
 
 def _valid_matcher(text: str) -> str:

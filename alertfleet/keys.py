@@ -103,6 +103,29 @@ def content_hash(value: Any) -> str:
     return _sha256(_canonical(value))
 
 
+# --- fleet-wide model limits (alertfleet/model_limits.py) ----------------------------------------
+LLM_WAIT_METRICS = f"{PREFIX}:metrics:llm_wait"  # hash: waits for a model slot, histogram buckets per model
+
+
+def llm_inflight_key(model: str) -> str:
+    """Sorted set of the model calls in flight (member: holder, score: lease expiry in ms)."""
+    return f"{PREFIX}:llm:inflight:{model}"
+
+
+def llm_freed_key(model: str) -> str:
+    """List a released slot is announced on, so a waiting call wakes (BLPOP) instead of polling."""
+    return f"{PREFIX}:llm:freed:{model}"
+
+
+def llm_pause_key(model: str) -> str:
+    """Set with the provider's Retry-After as its TTL: no call to that model until it expires."""
+    return f"{PREFIX}:llm:pause:{model}"
+
+
+def pace_key(vendor: str, target: str) -> str:
+    """Prefix of a paced target's state (Slack channel, webhook URL): `:busy`, `:next`, `:freed`."""
+    return f"{PREFIX}:pace:{vendor}:{_sha256(target)[:16]}"
+
 def session_redis_key(session_id: str) -> str:
     """One HTTP API request (chat, investigate, Kubernaut session): request, state and answer."""
     return f"{PREFIX}:session:{session_id}"

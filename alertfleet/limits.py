@@ -1,6 +1,8 @@
 """The one rate limiter: a moving window per vendor (and target, where the vendor limits per target),
 kept in Redis so every process on every host — ingest's pollers and the workers' writers alike —
-draws on the same budget. A vendor's 429 pauses that vendor for everyone until its Retry-After.
+draws on the same budget. A vendor's 429 pauses that vendor for everyone until its Retry-After. A
+per-target limit (a Slack channel) is paced instead: one send at a time, each a period after the
+previous one was answered (alertfleet/pacing.py), so send-time skew never causes a 429.
 
 Each integration declares its default limit (alertfleet.integration.RateLimit); ALERTFLEET_RATE_LIMITS
 overrides any of them. `local_throttle` is the per-process fallback for one-shot CLI runs, which may
@@ -21,6 +23,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from alertfleet.keys import RATE_LIMIT_PREFIX, vendor_pause_key
+from alertfleet.pacing import Pacer
 from alertfleet.writing import Throttle
 
 if TYPE_CHECKING:
@@ -55,13 +58,15 @@ def vendor_limits(settings: FleetSettings, integrations: Iterable[Integration[An
 
 
 class FleetRateLimiter:
-    """`acquire` answers 0 when a request may go now, else the seconds to wait before asking again."""
+    """`acquire` answers 0 when a request may go now (after at most a short wait for its paced slot),
+    else the seconds to wait before asking again."""
 
     def __init__(self, client: redis.Redis, redis_url: str, limits: Mapping[str, VendorLimit]) -> None:
         self.client = cast(Any, client)
         storage = storage_from_string(limits_storage_uri(redis_url), key_prefix=RATE_LIMIT_PREFIX)
         self.limiter = MovingWindowRateLimiter(storage)
         self.limits = dict(limits)
+        self.pacer = Pacer(client)
 
     def acquire(self, vendor: str, target: str) -> float:
         paused_ms = int(self.client.pttl(vendor_pause_key(vendor)))
@@ -70,11 +75,18 @@ class FleetRateLimiter:
         limit = self.limits.get(vendor)
         if limit is None:
             return 0.0
-        identifiers = (vendor, target) if limit.per_target else (vendor,)
-        if self.limiter.hit(limit.item, *identifiers):
+        if limit.per_target:
+            return self.pacer.take(vendor, target)
+        if self.limiter.hit(limit.item, vendor):
             return 0.0
-        stats = self.limiter.get_window_stats(limit.item, *identifiers)
+        stats = self.limiter.get_window_stats(limit.item, vendor)
         return max(0.05, stats.reset_time - time.time())
+
+    def sent(self, vendor: str, target: str) -> None:
+        """A write's requests are done: a per-target limit paces the next send from now."""
+        limit = self.limits.get(vendor)
+        if limit is not None and limit.per_target:
+            self.pacer.done(vendor, target, limit.item)
 
     def throttle(self, vendor: str, target: str = "") -> Throttle:
         """`acquire` bound to one vendor (and target): what writers and pollers are handed."""

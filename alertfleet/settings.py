@@ -62,6 +62,11 @@ class FleetSettings(BaseSettings):
     dlq_max_entries: int = Field(default=10_000, ge=1, alias="ALERTFLEET_DLQ_MAX_ENTRIES")
     dlq_max_age: float = Field(default=14 * 86400.0, ge=1, alias="ALERTFLEET_DLQ_MAX_AGE")
     public_url: str | None = Field(default=None, alias="ALERTFLEET_PUBLIC_URL")
+    # Capacity: investigations wait on the model, so a worker holds many; writes have their own pool.
+    # What bounds model calls is the fleet-wide limit per model (Redis), not a thread count.
+    investigation_concurrency: int = Field(default=32, ge=1, le=1024, alias="ALERTFLEET_INVESTIGATION_CONCURRENCY")
+    write_concurrency: int = Field(default=8, ge=1, le=256, alias="ALERTFLEET_WRITE_CONCURRENCY")
+    llm_concurrency: int = Field(default=64, ge=1, le=100_000, alias="ALERTFLEET_LLM_CONCURRENCY")
     # `alertfleet flower`: user:password pairs, comma-separated (Flower reads the variable itself).
     flower_basic_auth: SecretStr | None = Field(default=None, alias="FLOWER_BASIC_AUTH")
 
@@ -183,6 +188,10 @@ class FleetSettings(BaseSettings):
         pairs = (part.strip().partition("=") for part in self.rate_limits.split(",") if part.strip())
         overrides.update({vendor.strip(): limit.strip() for vendor, _, limit in pairs})
         return overrides
+
+    def llm_requests_limit(self) -> str | None:
+        """`llm=500/minute` of ALERTFLEET_RATE_LIMITS: model requests per window, per model, fleet-wide."""
+        return self.rate_limit_overrides().get("llm")
 
     @field_validator("flower_basic_auth")
     @classmethod

@@ -54,8 +54,8 @@ class BenchFleet:
                 env, self.log_dir, f"worker{n}",
             ).start()
             self.processes.append(worker)
-        for worker in self.processes[1:]:
-            if not _wait_ready(worker):
+        for n, worker in enumerate(self.processes[1:]):
+            if not _wait_ready(worker, f"bench{n}"):
                 raise RuntimeError("worker did not start:\n" + worker.output())
         return self
 
@@ -77,10 +77,10 @@ class BenchFleet:
         return total
 
 
-def _wait_ready(worker: AlertfleetProcess) -> bool:
-    from tests.harness.processes import wait_for
+def _wait_ready(worker: AlertfleetProcess, name: str) -> bool:
+    from tests.harness.processes import wait_for, worker_ready
 
-    return wait_for(lambda: "ready." in worker.output(), 90, 0.1)
+    return wait_for(lambda: worker_ready(worker.output(), name), 120, 0.1)
 
 
 __all__ = ["TOKEN", "BenchFleet", "start_worker"]

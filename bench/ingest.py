@@ -34,6 +34,7 @@ from bench.ingest_baselines import run_celery, run_outbox
 from bench.loadgen import drive, percentile_ms
 from bench.measure import Probe, Row, event_loop_runner, print_table
 from bench.procs import DISPATCHER_COMM, IngestServer, RedisServer, StartError, comm, process_tree
+from bench.report import save
 
 TOKEN = "bench-ingest-token"
 TARGET_RATE = 3000
@@ -193,6 +194,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(row.scenario for row in busy)}: those figures understate this machine"
         )
     print(f"bench took {time.monotonic() - started:.0f}s")
+    summary = [
+        {
+            "scenario": row.scenario,
+            "accepted/s": row.rate,
+            "p99 ms": percentile_ms(row.load.latencies_ns, 99),
+            "target": f">= {TARGET_RATE:,}/s, p99 < {TARGET_P99_MS:.0f} ms" if row.scenario.startswith("ingest") else "",
+            "met": (row.rate >= TARGET_RATE and percentile_ms(row.load.latencies_ns, 99) < TARGET_P99_MS)
+            if row.scenario.startswith("ingest")
+            else "",
+        }
+        for row in rows
+    ]
+    save("ingest", f"Ingest: Alertmanager webhooks at {args.connections} connections", summary)
     if not all(row.ok for row in rows):
         return 1
     return 1 if args.require_target and not reached else 0

@@ -205,3 +205,16 @@ class IngestServer:
                 self.process.wait(timeout=5)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+def pss_mb(pids: list[int]) -> float:
+    """Sum of proportional set sizes: shared pages (a forked pool's copy-on-write) are counted once."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024

@@ -20,9 +20,18 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from alertfleet.fleet_metrics import FleetCounts
-from alertfleet.keys import DISPATCH_GROUP, DLQ, DLQ_DROPPED, EVENTS_STREAM, FLEET_METRICS, ROUTE_METRICS
+from alertfleet.keys import (
+    DISPATCH_GROUP,
+    DLQ,
+    DLQ_DROPPED,
+    EVENTS_STREAM,
+    FLEET_METRICS,
+    LLM_WAIT_METRICS,
+    ROUTE_METRICS,
+)
 from alertfleet.metrics_dir import MULTIPROC_ENV
 from alertfleet.queue import ALL_QUEUES
+from ingest.llm_metrics import MODEL_WAITS
 from ingest.route_metrics import ROUTE_COUNTS
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -66,7 +75,7 @@ class FleetGauges(Collector):
 FLEET_COUNTS = FleetCounts()
 FLEET_GAUGES = FleetGauges()
 FLEET_REGISTRY = CollectorRegistry(auto_describe=False)
-for _collector in (ROUTE_COUNTS, FLEET_COUNTS, FLEET_GAUGES):
+for _collector in (ROUTE_COUNTS, FLEET_COUNTS, FLEET_GAUGES, MODEL_WAITS):
     FLEET_REGISTRY.register(_collector)
 
 
@@ -78,10 +87,11 @@ async def refresh(client: aioredis.Redis) -> None:
     pipe.hgetall(ROUTE_METRICS)
     pipe.hgetall(FLEET_METRICS)
     pipe.hgetall(DLQ_DROPPED)
+    pipe.hgetall(LLM_WAIT_METRICS)
     for queue in ALL_QUEUES:
         pipe.llen(queue)
     try:
-        dead, length, routes, fleet, dropped, *queues = await pipe.execute()
+        dead, length, routes, fleet, dropped, waits, *queues = await pipe.execute()
     except REDIS_ERRORS:
         return
     FLEET_GAUGES.dead_letters, FLEET_GAUGES.stream_length = float(dead), float(length)
@@ -89,6 +99,7 @@ async def refresh(client: aioredis.Redis) -> None:
     ROUTE_COUNTS.update(routes)
     FLEET_COUNTS.update(fleet)
     FLEET_GAUGES.dead_letters_dropped = {"age": 0.0, "count": 0.0} | {_text(k): float(v) for k, v in dropped.items()}
+    MODEL_WAITS.update(waits)
     FLEET_GAUGES.stream_pending = await _pending(client)
 
 

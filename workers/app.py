@@ -16,7 +16,9 @@ from alertfleet.limits import FleetRateLimiter, vendor_limits
 from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
 from workers.dlq import DeadLetters
+from workers.investigator.model_calls import build_limiter, install_limiter
 from workers.leases import LeaseKeeper
+from workers.route_config import routing
 
 log = structlog.get_logger("worker")
 app = make_celery(get_settings())
@@ -35,6 +37,14 @@ def rate_limiter() -> FleetRateLimiter:
     settings = get_settings()
     limits = vendor_limits(settings, registry.integrations())
     return FleetRateLimiter(redis_client(), settings.redis_client_url, limits)
+
+
+def _install_model_limiter() -> None:
+    """Model calls in every worker process and host share one set of limits, in Redis."""
+    install_limiter(build_limiter(get_settings(), redis_client(), lambda: routing().config))
+
+
+_install_model_limiter()
 
 
 @lru_cache(maxsize=1)

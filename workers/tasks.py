@@ -197,7 +197,10 @@ def write(
         raise self.retry(countdown=countdown, kwargs={"failures": failures}, max_retries=None)
     try:
         writer = writer_for(destination, options_key)
-        result = perform_write(redis_client(), writer, investigation_id, target, _store().load)
+        try:
+            result = perform_write(redis_client(), writer, investigation_id, target, _store().load)
+        finally:
+            limiter.sent(destination, target)  # paced targets count the next send from this one's end
     except WriteBusy as busy:
         raise self.retry(countdown=busy.retry_after, kwargs={"failures": failures}, max_retries=None) from None
     except NotConfigured as exc:

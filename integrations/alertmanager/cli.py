@@ -9,6 +9,7 @@ import httpx
 import typer
 
 from alertfleet.cli_investigate import (
+    CONCURRENCY,
     DESTINATION,
     SLACK_CHANNEL,
     SLACK_TOKEN,
@@ -43,6 +44,7 @@ def alertmanager(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Pull firing alerts from Alertmanager once and investigate each group."""
     from alertfleet.cli import settings_or_exit
@@ -72,4 +74,4 @@ def alertmanager(
         reason=lambda exc: type(exc).__name__,
         nothing="no firing alerts",
     )
-    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url)
+    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url, concurrency)

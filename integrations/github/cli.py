@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from alertfleet.cli_investigate import (
+    CONCURRENCY,
     DESTINATION,
     SLACK_CHANNEL,
     SLACK_TOKEN,
@@ -31,6 +32,7 @@ def github(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Investigate open GitHub issues once, as `holmes investigate github`."""
     from pydantic import SecretStr
@@ -73,4 +75,4 @@ def github(
         write_back=writer if update else None,
         noted="GitHub issue {target} (comment {id})",
     )
-    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url)
+    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url, concurrency)

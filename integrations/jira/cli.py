@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from alertfleet.cli_investigate import (
+    CONCURRENCY,
     DESTINATION,
     SLACK_CHANNEL,
     SLACK_TOKEN,
@@ -42,6 +43,7 @@ def jira(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Investigate Jira issues once, as `holmes investigate jira`."""
     from pydantic import SecretStr
@@ -89,4 +91,4 @@ def jira(
         write_back=writer if update else None,
         noted="Jira issue {target} (comment {id})",
     )
-    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url)
+    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url, concurrency)

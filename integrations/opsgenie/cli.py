@@ -7,6 +7,7 @@ from typing import Literal
 import typer
 
 from alertfleet.cli_investigate import (
+    CONCURRENCY,
     DESTINATION,
     SLACK_CHANNEL,
     SLACK_TOKEN,
@@ -26,6 +27,7 @@ def opsgenie(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Investigate open OpsGenie alerts once, as `holmes investigate opsgenie`."""
     from alertfleet.cli import settings_or_exit
@@ -67,4 +69,4 @@ def opsgenie(
         write_back=writer if update else None,
         noted="OpsGenie alert {target} (request {id})",
     )
-    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url)
+    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url, concurrency)

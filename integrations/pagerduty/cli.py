@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from alertfleet.cli_investigate import (
+    CONCURRENCY,
     DESTINATION,
     SLACK_CHANNEL,
     SLACK_TOKEN,
@@ -26,6 +27,7 @@ def pagerduty(
     slack_channel: str | None = SLACK_CHANNEL,
     slack_token: str | None = SLACK_TOKEN,
     webhook_url: str | None = WEBHOOK_URL,
+    concurrency: int = CONCURRENCY,
 ) -> None:
     """Investigate open PagerDuty incidents (or one) once, as `holmes investigate pagerduty`."""
     from alertfleet.cli import settings_or_exit
@@ -66,4 +68,4 @@ def pagerduty(
         write_back=writer if update else None,
         noted="PagerDuty incident {target} (note {id})",
     )
-    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url)
+    run_one_shot(shot, destination, slack_channel, slack_token, webhook_url, concurrency)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -153,6 +154,12 @@ def start_ingest(env: dict[str, str], log_dir: Path) -> tuple[AlertfleetProcess,
     return proc, url
 
 
+def worker_ready(output: str, name: str) -> bool:
+    """Both Celery workers of `alertfleet worker --name NAME@%h` announced themselves: the investigation
+    pool (NAME@host) and its write process (NAME-writes@host)."""
+    return all(re.search(rf"(^|[\s\"]){re.escape(node)}@[^\s\"]+ ready\.", output, re.M) for node in (name, f"{name}-writes"))
+
+
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> AlertfleetProcess:
     proc = AlertfleetProcess(
         ["worker", "--pool", "threads", "--concurrency", str(concurrency), "--name", f"{name}@%h"],
@@ -160,7 +167,7 @@ def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concu
         log_dir,
         name,
     ).start()
-    if not wait_for(lambda: "ready." in proc.output(), 60, 0.1):
+    if not wait_for(lambda: worker_ready(proc.output(), name), 90, 0.1):
         proc.stop()
         raise RuntimeError("worker did not start:\n" + proc.output())
     return proc

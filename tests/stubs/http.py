@@ -145,6 +145,8 @@ class StubServer:
         self._retry_not_before = 0.0
         self._last_retry_after_at = float("-inf")
         self.in_flight_grace = 0.25
+        self._in_flight = 0
+        self._max_in_flight = 0
         # Where to listen: loopback on a free port for tests; tests/stubs/serve.py (the Compose demo) binds a fixed one.
         self.bind: tuple[str, int] = (LOOPBACK, 0)
 
@@ -220,6 +222,17 @@ class StubServer:
         with self._lock:
             return list(self._early)
 
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests this stub was answering at one moment (received, not yet answered)."""
+        with self._lock:
+            return self._max_in_flight
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
     def requests_to(self, path: str) -> list[RecordedRequest]:
         """Requests whose path equals `path`."""
         return [r for r in self.requests if r.path == path]
@@ -243,6 +256,7 @@ class StubServer:
             self._early.clear()
             self._faults.clear()
             self._rate_limit_until = self._retry_not_before = self._rate_limit_armed = 0.0
+            self._max_in_flight = self._in_flight
 
     # fault scripting -----------------------------------------------------------------------
 
@@ -283,7 +297,19 @@ class StubServer:
         return StubResponse(404, {"error": f"no route for {req.method} {req.path}"})
 
     def dispatch(self, req: RecordedRequest) -> StubResponse:
-        """Record, delay, apply faults, then `handle`; called from the server threads."""
+        """Count in flight, then answer (`_answer`); called from the server threads."""
+        with self._changed:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            return self._answer(req)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._changed.notify_all()
+
+    def _answer(self, req: RecordedRequest) -> StubResponse:
+        """Record, delay, apply faults, then `handle`."""
         with self._changed:
             self._requests.append(req)
             # Early: before the announced time, and sent after the client could have seen the 429

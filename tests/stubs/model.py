@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -340,3 +341,18 @@ def tool_results(completions: list[dict[str, Any]]) -> dict[str, str]:
         for m in body.get("messages", [])
         if m.get("role") == "tool"
     }
+
+
+class GatedModelStub(ModelStub):
+    """Answers like the default stub, but holds every call while `gate` is closed: a test (or a
+    benchmark) decides when the model answers, so "while N calls are waiting" is a fact, not a race."""
+
+    def __init__(self, api_key: str = "sk-test") -> None:
+        super().__init__(api_key=api_key)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.responder = self._gated
+
+    def _gated(self, messages: Messages, tools: Tools) -> dict[str, Any]:
+        self.gate.wait(300)
+        return self.default_reply(messages, tools)

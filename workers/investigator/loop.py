@@ -5,19 +5,16 @@ Running the tools of a step (parallel, timeouts, caps, records) is workers/inves
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from alertfleet.models import Event, InvestigationResult, ToolCallRecord
+from workers.investigator.model_calls import limited_completion
 from workers.investigator.prompt import SYSTEM_PROMPT, user_prompt
 from workers.investigator.result_cap import result_token_cap
 from workers.investigator.sections import parse_sections
 from workers.investigator.tool_calls import ToolCall, ToolRunLimits, run_one, run_tool_calls
 from workers.investigator.toolsets import Tool
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-import litellm
 
 
 class ModelUnavailable(Exception):
@@ -46,13 +43,15 @@ def execute_tool_call(
 
 def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
     try:
-        return litellm.completion(model=model, messages=messages, timeout=limits.call_timeout, num_retries=0, **kwargs)
-    except Exception as exc:  # litellm maps every provider error to its own exception types
+        return limited_completion(model, messages, limits.call_timeout, **kwargs)
+    except Exception as exc:  # litellm maps every provider error to its own exception types; limits too
         raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
 def _cost(response: Any) -> float:
     """USD by litellm's local cost map; a model it does not price (self-hosted, stubs) costs 0."""
+    import litellm  # already loaded by the call that gave `response`; a write-only worker never imports it
+
     try:
         return float(litellm.completion_cost(completion_response=response) or 0.0)
     except Exception:  # litellm raises for unmapped models: cost unknown is not an investigation failure
