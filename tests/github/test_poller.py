@@ -8,12 +8,13 @@ from typing import Any
 
 import redis
 
-from alertfleet.keys import EVENTS_STREAM, poller_cursor_key
+from alertfleet.keys import poller_cursor_key
 from alertfleet.request_gate import RequestGate
 from integrations.github.client import GitHubApi
 from integrations.github.poller import GitHubPoller
 from tests.github.helpers import GITHUB_TOKEN, REPO
 from tests.harness.polling import poll_once
+from tests.harness.stream import stream_entries
 from tests.stubs.github import GitHubStub
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -25,7 +26,7 @@ def _poller(stub: GitHubStub, labels: list[str], throttle: Any = None) -> GitHub
 
 
 def _events(redis_client: redis.Redis) -> list[dict[str, Any]]:
-    return [json.loads(fields[b"event"]) for _id, fields in redis_client.xrange(EVENTS_STREAM)]
+    return [json.loads(entry["event"]) for entry in stream_entries(redis_client)]
 
 
 def test_open_labeled_issues_are_stored_once_and_pull_requests_skipped(

@@ -8,12 +8,13 @@ from typing import Any
 
 import redis
 
-from alertfleet.keys import EVENTS_STREAM, poller_cursor_key
+from alertfleet.keys import poller_cursor_key
 from alertfleet.request_gate import RequestGate
 from integrations.jira.client import JiraApi
 from integrations.jira.poller import JiraPoller
 from integrations.jira.source import base_jql
 from tests.harness.polling import poll_once
+from tests.harness.stream import stream_entries
 from tests.jira.helpers import JIRA_EMAIL, JIRA_TOKEN
 from tests.stubs.jira import JiraStub
 
@@ -26,7 +27,7 @@ def _poller(stub: JiraStub, throttle: Any = None, jql: str | None = None) -> Jir
 
 
 def _events(redis_client: redis.Redis) -> list[dict[str, Any]]:
-    return [json.loads(fields[b"event"]) for _id, fields in redis_client.xrange(EVENTS_STREAM)]
+    return [json.loads(entry["event"]) for entry in stream_entries(redis_client)]
 
 
 def test_new_issues_are_stored_page_by_page_once_each(
