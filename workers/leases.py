@@ -82,8 +82,17 @@ class LeaseKeeper:
             self._running.add(task_id)
 
     def release(self, task_id: str, delivery: str = "") -> None:
-        """Drop the lease unless it now belongs to another delivery of the same id (a retry, already received)."""
-        if not self.client.eval(_RELEASE, 2, LEASES, DEADLINES, task_id, delivery):
+        """Drop the lease unless it now belongs to another delivery of the same id (a retry, already received).
+
+        A release that fails (Redis away) stops the renewing all the same: the lease then lapses and the
+        reaper re-drives the task, instead of a lease kept alive forever for work that never finishes."""
+        try:
+            released = self.client.eval(_RELEASE, 2, LEASES, DEADLINES, task_id, delivery)
+        except Exception:
+            with self._lock:
+                self._running.discard(task_id)
+            raise
+        if not released:
             return
         with self._lock:
             self._running.discard(task_id)

@@ -11,7 +11,11 @@ ENDED = ("completed", "failed")
 
 
 def assert_answer(response: httpx.Response, case: str) -> list[str]:
-    """The investigation ids a 202 names; a 4xx must be problem+json; anything else fails the case."""
+    """The investigation ids a 202 names; a 200 is HolmesGPT's finished answer (its work has ended: it must
+    carry the analysis); a 4xx must be problem+json; anything else fails the case."""
+    if response.status_code == 200:
+        assert response.json().get("analysis"), f"{case}: a 200 without an analysis"
+        return []
     if response.status_code == 202:
         ids: list[str] = response.json().get("investigation_ids", [])
         return ids

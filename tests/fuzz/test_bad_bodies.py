@@ -1,4 +1,4 @@
-"""The fuzz corpus against a real fleet: every answer a 4xx problem or a 202 whose investigation ends."""
+"""The fuzz corpus against a real fleet: every answer a 4xx problem, a finished 200, or a 202 whose investigation ends."""
 
 from __future__ import annotations
 
