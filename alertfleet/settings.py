@@ -46,6 +46,9 @@ class FleetSettings(BaseSettings):
     max_steps: int = Field(default=8, ge=1, le=50, alias="ALERTFLEET_MAX_STEPS")
     llm_timeout: float = Field(default=60.0, gt=0, alias="ALERTFLEET_LLM_TIMEOUT")
     investigation_timeout: float = Field(default=300.0, gt=0, alias="ALERTFLEET_INVESTIGATION_TIMEOUT")
+    # The structured verdict (confidence, outcome) costs one more model call per alert investigation;
+    # Kubernaut's sessions always ask for it, alert investigations only when this says so.
+    investigation_verdict: bool = Field(default=False, alias="ALERTFLEET_INVESTIGATION_VERDICT")
     # Storm control: one investigation per problem (Alertmanager group) within this window.
     problem_window: int = Field(default=24 * 3600, ge=60, alias="ALERTFLEET_PROBLEM_WINDOW")
     # How long a delivered notification is remembered, so Alertmanager's re-sends are absorbed.

@@ -132,13 +132,16 @@ def test_session_is_409_until_done_and_survives_restarts(
         ingest.stop()
 
 
-def test_alertfleets_own_investigations_carry_the_verdict(api_fleet: Fleet) -> None:
+def test_alertfleets_own_investigations_skip_the_verdict_call_by_default(
+    api_fleet: Fleet, api_model: ModelStub
+) -> None:
     response = httpx.post(f"{api_fleet.ingest_url}/api/webhooks/alertmanager", json=webhook(), timeout=10)
     assert response.status_code == 202
     url = f"{api_fleet.ingest_url}/api/v1/investigations/{response.json()['investigation_ids'][0]}"
     assert wait_for(lambda: httpx.get(url, timeout=5).json()["status"] == "completed", 30), api_fleet.logs()
     result = httpx.get(url, timeout=5).json()["result"]
-    assert (result["confidence"], result["investigation_outcome"], result["actionable"]) == (0.8, "actionable", True)
+    assert result["analysis"] and result["confidence"] is None and result["investigation_outcome"] is None
+    assert not [body for body in api_model.completions if body.get("response_format")], "no verdict call was made"
 
 
 def test_our_openapi_describes_kubernauts_request_as_kubernaut_does(api_fleet: Fleet) -> None:

@@ -52,7 +52,7 @@ def run_investigation(
         if degrade:
             return enrich(event, degraded_reason=str(exc))
         raise
-    return with_verdict(result, model, limits)
+    return with_verdict(result, model, limits) if settings.investigation_verdict else result
 
 
 def with_verdict(result: InvestigationResult, model: str, limits: LoopLimits) -> InvestigationResult:
