@@ -12,8 +12,9 @@ from workers.investigator.toolsets.registry import Toolbox
 from workers.investigator.verdict import ask_verdict
 
 
-def _default_toolbox(settings: FleetSettings) -> Toolbox:
-    """The CLI's path: the same toolsets the fleet would use, from ALERTFLEET_CONFIG and the environment."""
+def default_toolbox(settings: FleetSettings) -> Toolbox:
+    """The CLI's path: the same toolsets the fleet would use, from ALERTFLEET_CONFIG and the environment
+    (built once per run: it lists MCP servers and imports the configured toolsets)."""
     from alertfleet.config import load_config
     from workers.investigator.toolsets.registry import toolbox_for
 
@@ -45,7 +46,7 @@ def run_investigation(
         tool_timeout=settings.tool_timeout,
         tool_concurrency=settings.tool_concurrency,
     )
-    box = toolbox or _default_toolbox(settings)
+    box = toolbox or default_toolbox(settings)
     try:
         result = investigate_with_model(event, model, box.tools(toolsets), limits, box.prompt_lines(event, toolsets))
     except ModelUnavailable as exc:

@@ -23,27 +23,54 @@ from workers.investigator.toolsets.mcp import McpServerToolset
 log = structlog.get_logger("toolsets")
 
 
-def _builtin(effective: EffectiveToolsets) -> list[Toolset]:
-    from workers.investigator.toolsets.alertmanager import alertmanager_toolset
-    from workers.investigator.toolsets.http import http_toolset
-    from workers.investigator.toolsets.kubernetes import kubernetes_toolset
+def _prometheus(effective: EffectiveToolsets) -> Toolset:
     from workers.investigator.toolsets.prometheus import prometheus_toolset
+
+    return prometheus_toolset(effective.prometheus, effective.tool_timeout)  # type: ignore[arg-type]
+
+
+def _alertmanager(effective: EffectiveToolsets) -> Toolset:
+    from workers.investigator.toolsets.alertmanager import alertmanager_toolset
+
+    return alertmanager_toolset(effective.alertmanager, effective.tool_timeout)  # type: ignore[arg-type]
+
+
+def _kubernetes(effective: EffectiveToolsets) -> Toolset:
+    from workers.investigator.toolsets.kubernetes import kubernetes_toolset
+
+    return kubernetes_toolset(effective.kubernetes, effective.tool_timeout)  # type: ignore[arg-type]
+
+
+def _skills(effective: EffectiveToolsets) -> Toolset:
     from workers.investigator.toolsets.skills import skills_toolset
 
-    timeout = effective.tool_timeout
-    builders: dict[str, Callable[[], Toolset]] = {
-        "prometheus": lambda: prometheus_toolset(effective.prometheus, timeout),  # type: ignore[arg-type]
-        "alertmanager": lambda: alertmanager_toolset(effective.alertmanager, timeout),  # type: ignore[arg-type]
-        "kubernetes": lambda: kubernetes_toolset(effective.kubernetes, timeout),  # type: ignore[arg-type]
-        "skills": lambda: skills_toolset(effective.skills, effective.allowed_hosts, timeout),  # type: ignore[arg-type]
-        "http": lambda: http_toolset(effective.http, timeout),  # type: ignore[arg-type]
-    }
+    return skills_toolset(effective.skills, effective.allowed_hosts, effective.tool_timeout)  # type: ignore[arg-type]
+
+
+def _http(effective: EffectiveToolsets) -> Toolset:
+    from workers.investigator.toolsets.http import http_toolset
+
+    return http_toolset(effective.http, effective.tool_timeout)  # type: ignore[arg-type]
+
+
+# Each toolset's module is imported only when it is configured: the kubernetes client alone takes
+# about a second of CPU to import, which every one-shot CLI run and worker start would pay for nothing.
+_BUILDERS: dict[str, Callable[[EffectiveToolsets], Toolset]] = {
+    "prometheus": _prometheus,
+    "alertmanager": _alertmanager,
+    "kubernetes": _kubernetes,
+    "skills": _skills,
+    "http": _http,
+}
+
+
+def _builtin(effective: EffectiveToolsets) -> list[Toolset]:
     toolsets = []
     for name in BUILTIN_TOOLSETS:
         if getattr(effective, name) is None:
             toolsets.append(Toolset(name, False, reason=f"not configured (toolsets.{name} or {ENV_HINT[name]})"))
         else:
-            toolsets.append(builders[name]())
+            toolsets.append(_BUILDERS[name](effective))
     return toolsets
 
 
