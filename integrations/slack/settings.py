@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings
 
 from alertfleet.config_file import EnvName, StrictModel
 from alertfleet.settings import SETTINGS_CONFIG, optional_http_url
+from integrations.slack.app_settings import SlackAppSettings
 
 
-class SlackSettings(BaseSettings):
+class SlackSettings(SlackAppSettings):
     """SLACK_* variables, composed into the fleet's Settings by the registry."""
 
     model_config = SETTINGS_CONFIG
