@@ -9,7 +9,7 @@ import httpx
 
 from tests.conftest import Fleet
 from tests.harness.processes import wait_for
-from tests.slack_app.conftest import followup_requests, post_alert, send_event, send_raw_event
+from tests.slack_app.conftest import SIGNING_SECRET, followup_requests, post_alert, send_event, send_raw_event
 from tests.stubs.model import ModelStub
 from tests.stubs.slack import SlackStub
 from tests.stubs.slack_socket import event_callback, mention, signed_headers
@@ -73,6 +73,7 @@ def test_bad_signature_stale_timestamp_and_missing_headers_are_refused(app_fleet
         assert response.status_code == 401, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
     assert "5 minutes" in stale.json()["detail"]
+    assert SIGNING_SECRET not in app_fleet.logs()
     assert not wait_for(lambda: len(app_slack.thread_replies(posted.ts)) > 0, 3)
 
 
@@ -107,7 +108,6 @@ def test_a_malformed_body_is_a_problem(app_fleet: Fleet) -> None:
         f"{app_fleet.ingest_url}/api/webhooks/slack/events", content=body, headers=signed_headers("x", body), timeout=10
     )
     assert response.status_code == 401  # the signature is checked before the body is read as JSON
-    from tests.slack_app.conftest import SIGNING_SECRET
 
     good = httpx.post(
         f"{app_fleet.ingest_url}/api/webhooks/slack/events",
