@@ -11,7 +11,7 @@ import structlog
 from celery import Task
 
 from alertfleet import fleet_metrics, registry
-from alertfleet.integration import NotConfigured
+from alertfleet.integration import Integration, NotConfigured
 from alertfleet.keys import investigation_lock_key
 from alertfleet.models import Event, Investigation, InvestigationResult, RouteDecision, alert_key, cap_alerts
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
@@ -167,8 +167,10 @@ def resolve(self: Task, investigation_id: str, event_json: str) -> None:
 def _tell_written(destination: str, investigation_id: str, target: str, result: WriteResult) -> None:
     """The integration learns where its write went (best effort: the write itself is done and recorded)."""
     integration = registry.get(destination)
+    if integration is None or type(integration).written is Integration.written:
+        return  # the vendor keeps nothing about its writes
     investigation = _store().load(investigation_id)
-    if integration is None or investigation is None:
+    if investigation is None:
         return
     try:
         integration.written(get_settings(), redis_client(), investigation, target, result)

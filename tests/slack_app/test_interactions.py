@@ -5,18 +5,12 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Fleet
+from tests.e2e.test_pipeline import _investigation
 from tests.harness.processes import wait_for
-from tests.slack_app.conftest import AUTH, click, post_alert
+from tests.slack_app.conftest import click, post_alert
 from tests.stubs.model import ModelStub
 from tests.stubs.slack import SlackStub
 from tests.stubs.slack_socket import block_actions
-
-
-def _investigation(fleet: Fleet, investigation_id: str) -> dict[str, object]:
-    response = httpx.get(f"{fleet.ingest_url}/api/v1/investigations/{investigation_id}", headers=AUTH, timeout=5)
-    assert response.status_code == 200
-    data: dict[str, object] = response.json()
-    return data
 
 
 def test_reinvestigate_asks_the_model_again_updates_the_message_and_keeps_the_old_findings_in_the_thread(
