@@ -62,7 +62,9 @@ def answer_question(
         tool_concurrency=settings.tool_concurrency,
     )
     # Nobody can approve a tool from a thread: tools that need approval are not offered.
-    tools = [tool for tool in toolbox.tools(route.toolsets if route else None) if tool.name not in config.approval_tools]
+    tools = [
+        tool for tool in toolbox.tools(route.toolsets if route else None) if tool.name not in config.approval_tools
+    ]
     conversation = Conversation(thread_messages(investigation, history, question), investigation.event, tools)
     try:
         outcome = run_conversation(conversation, model, limits, lambda _name, _data: None)

@@ -81,7 +81,9 @@ def followup(self: Task, delivery: dict[str, Any]) -> str:
         return "already-answered"
     try:
         history = app_threads.conversation(client, thread)
-        answer = answer_question(investigation, history, question, get_settings(), routing().current(), current_toolbox())
+        answer = answer_question(
+            investigation, history, question, get_settings(), routing().current(), current_toolbox()
+        )
         app_threads.remember(client, thread, question, answer)
         _reply(f"answer:{channel}:{ts}", thread, to_mrkdwn(answer))
     except BaseException:
@@ -106,12 +108,18 @@ def action(self: Task, click: dict[str, str]) -> str:
         if not store.restart(investigation_id):
             return "ignored-still-running"
         before = render_text(investigation)
-        _reply(f"previous:{click['message_ts']}:{click['action_ts']}", thread, f"Re-investigation requested by <@{click['user']}>. The findings before it:\n\n{before}")
+        _reply(
+            f"previous:{click['message_ts']}:{click['action_ts']}",
+            thread,
+            f"Re-investigation requested by <@{click['user']}>. The findings before it:\n\n{before}",
+        )
         app.send_task(TASK_INVESTIGATE, args=[investigation_id], queue=QUEUE_INVESTIGATE)
         log.info("reinvestigation_started", investigation_id=investigation_id)
         return "reinvestigating"
     value = FEEDBACK_VALUES[click["action_id"]]
-    if not store.add_feedback(investigation_id, Feedback(value=value, user=click["user_name"] or click["user"], source=VENDOR)):
+    if not store.add_feedback(
+        investigation_id, Feedback(value=value, user=click["user_name"] or click["user"], source=VENDOR)
+    ):
         return "ignored-investigation-gone"
     route = investigation.route.routes[0] if investigation.route and investigation.route.routes else ""
     fleet_metrics.record(client, fleet_metrics.FEEDBACK, {"route": route, "value": value})

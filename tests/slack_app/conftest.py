@@ -53,8 +53,15 @@ def _linked(fleet: Fleet, channel: str, ts: str) -> bool:
     return bool(redis.Redis.from_url(fleet.env["REDIS_URL"]).exists(thread_key("slack", channel, ts)))
 
 
-def send_event(fleet: Fleet, event: dict[str, Any], *, secret: str = SIGNING_SECRET, retry: int | None = None,
-               event_id: str | None = None, timestamp: int | None = None) -> httpx.Response:
+def send_event(
+    fleet: Fleet,
+    event: dict[str, Any],
+    *,
+    secret: str = SIGNING_SECRET,
+    retry: int | None = None,
+    event_id: str | None = None,
+    timestamp: int | None = None,
+) -> httpx.Response:
     body = json.dumps(event_callback(event, event_id)).encode()
     headers = signed_headers(secret, body, timestamp)
     if retry is not None:
@@ -80,7 +87,11 @@ def click(fleet: Fleet, payload: dict[str, Any]) -> httpx.Response:
 
 def followup_requests(model: ModelStub, marker: str) -> list[dict[str, Any]]:
     """Model requests of the follow-up answering `marker` (the question text)."""
-    return [c for c in model.completions if any(marker in str(m.get("content") or "") for m in c.get("messages", []) if m.get("role") == "user")]
+    return [
+        c
+        for c in model.completions
+        if any(marker in str(m.get("content") or "") for m in c.get("messages", []) if m.get("role") == "user")
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,9 @@ from tests.stubs.slack_socket import event_callback, mention, signed_headers
 
 
 def test_url_verification_challenge_is_answered(app_fleet: Fleet) -> None:
-    response = send_raw_event(app_fleet, {"type": "url_verification", "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV"})
+    response = send_raw_event(
+        app_fleet, {"type": "url_verification", "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV"}
+    )
     assert response.status_code == 200
     assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV"}
 
@@ -77,7 +79,9 @@ def test_bad_signature_stale_timestamp_and_missing_headers_are_refused(app_fleet
     assert not wait_for(lambda: len(app_slack.thread_replies(posted.ts)) > 0, 3)
 
 
-def test_bot_messages_edits_and_strangers_get_no_answer(app_fleet: Fleet, app_slack: SlackStub, app_model: ModelStub) -> None:
+def test_bot_messages_edits_and_strangers_get_no_answer(
+    app_fleet: Fleet, app_slack: SlackStub, app_model: ModelStub
+) -> None:
     posted = post_alert(app_fleet, app_slack, "Ignored")
     bot = mention(posted.channel, posted.ts, "bot says hi", bot_id="B0000001")
     own = {**mention(posted.channel, posted.ts, "our own"), "type": "message", "subtype": "bot_message"}

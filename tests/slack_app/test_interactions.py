@@ -21,7 +21,9 @@ def test_reinvestigate_asks_the_model_again_updates_the_message_and_keeps_the_ol
     updates_before = next(m for m in app_slack.messages if m["ts"] == posted.ts)["update_count"]
     old_text = next(m for m in app_slack.messages if m["ts"] == posted.ts)["text"]
 
-    response = click(app_fleet, block_actions("alertfleet_reinvestigate", posted.investigation_id, posted.channel, posted.ts))
+    response = click(
+        app_fleet, block_actions("alertfleet_reinvestigate", posted.investigation_id, posted.channel, posted.ts)
+    )
     assert response.status_code == 200 and response.json()["stored"] == 1, response.text
 
     def updated() -> bool:
@@ -49,7 +51,9 @@ def test_helpful_is_recorded_on_the_investigation_and_counted(app_fleet: Fleet, 
 
     # The same person changing their mind replaces their rating; the counter counts both clicks.
     click(app_fleet, block_actions("alertfleet_not_helpful", posted.investigation_id, posted.channel, posted.ts))
-    assert wait_for(lambda: _investigation(app_fleet, posted.investigation_id)["feedback"][0]["value"] == "not_helpful", 30)  # type: ignore[index]
+    assert wait_for(
+        lambda: _investigation(app_fleet, posted.investigation_id)["feedback"][0]["value"] == "not_helpful", 30
+    )  # type: ignore[index]
     metrics = httpx.get(f"{app_fleet.ingest_url}/metrics", timeout=5).text
     lines = [line for line in metrics.splitlines() if line.startswith("alertfleet_feedback_total{")]
     assert any('value="helpful"' in line and line.endswith(" 1.0") for line in lines), lines

@@ -15,7 +15,9 @@ from tests.stubs.slack_socket import signed_headers
 def test_no_secret_means_404_and_no_buttons(fleet: Fleet, slack_stub: SlackStub) -> None:
     body = b'{"type": "url_verification", "challenge": "abc"}'
     for path in ("/api/webhooks/slack/events", "/api/webhooks/slack/interactions"):
-        response = httpx.post(fleet.ingest_url + path, content=body, headers=signed_headers(SIGNING_SECRET, body), timeout=10)
+        response = httpx.post(
+            fleet.ingest_url + path, content=body, headers=signed_headers(SIGNING_SECRET, body), timeout=10
+        )
         assert response.status_code == 404, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
         assert "SLACK_SIGNING_SECRET" in response.json()["detail"]

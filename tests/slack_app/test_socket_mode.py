@@ -18,7 +18,9 @@ from tests.stubs.slack_socket import block_actions, event_callback, mention
 
 @pytest.fixture
 def socket_fleet(redis_url: str, socket_slack: SlackStub, model_stub: ModelStub, tmp_path: Path) -> Iterator[Fleet]:
-    env = fleet_env(redis_url, socket_slack, model_stub, ALERTFLEET_INGEST_TOKEN=INGEST_TOKEN, SLACK_APP_TOKEN=APP_TOKEN)
+    env = fleet_env(
+        redis_url, socket_slack, model_stub, ALERTFLEET_INGEST_TOKEN=INGEST_TOKEN, SLACK_APP_TOKEN=APP_TOKEN
+    )
     with running_fleet(env, tmp_path) as running:
         yield running
 
@@ -49,7 +51,9 @@ def test_a_mention_over_the_socket_is_acked_and_answered_in_the_thread(
     assert not wait_for(lambda: len(socket_slack.thread_replies(posted.ts)) > 2, 4)
 
     # The buttons arrive over the socket too.
-    click = socket.send("interactive", block_actions("alertfleet_helpful", posted.investigation_id, posted.channel, posted.ts))
+    click = socket.send(
+        "interactive", block_actions("alertfleet_helpful", posted.investigation_id, posted.channel, posted.ts)
+    )
     assert wait_for(lambda: socket.acked(click), 30)
     assert socket_slack.violations == []
     assert APP_TOKEN not in socket_fleet.logs() and "socket_mode_connected" in socket_fleet.logs()

@@ -25,7 +25,9 @@ def test_a_delivery_redis_cannot_take_is_503_with_retry_after() -> None:
     with TestClient(app) as client:
         response = client.post("/api/webhooks/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body))
         challenge = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
-        verified = client.post("/api/webhooks/slack/events", content=challenge, headers=signed_headers(SIGNING_SECRET, challenge))
+        verified = client.post(
+            "/api/webhooks/slack/events", content=challenge, headers=signed_headers(SIGNING_SECRET, challenge)
+        )
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"]
     assert response.headers["content-type"].startswith("application/problem+json")

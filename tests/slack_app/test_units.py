@@ -31,7 +31,9 @@ def test_signature_good_bad_stale_missing() -> None:
     stale = signed_headers(SECRET, body, int(time.time()) - 301)
     assert "5 minutes" in str(signature_problem(SECRET, body, stale))
     assert "missing" in str(signature_problem(SECRET, body, {}))
-    assert "unix time" in str(signature_problem(SECRET, body, {**signed_headers(SECRET, body), "X-Slack-Request-Timestamp": "x"}))
+    assert "unix time" in str(
+        signature_problem(SECRET, body, {**signed_headers(SECRET, body), "X-Slack-Request-Timestamp": "x"})
+    )
 
 
 def test_what_is_ignored_before_anything_is_stored() -> None:

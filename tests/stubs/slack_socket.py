@@ -23,7 +23,9 @@ from aiohttp import WSMsgType, web
 from tests.stubs.http import LOOPBACK
 
 
-def signed_headers(secret: str, body: bytes, timestamp: int | None = None, content_type: str = "application/json") -> dict[str, str]:
+def signed_headers(
+    secret: str, body: bytes, timestamp: int | None = None, content_type: str = "application/json"
+) -> dict[str, str]:
     """The headers Slack sends: X-Slack-Signature = v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
@@ -61,7 +63,9 @@ def mention(channel: str, thread_ts: str, text: str, user: str = "U0000099", **e
     }
 
 
-def block_actions(action_id: str, investigation_id: str, channel: str, message_ts: str, user: str = "U0000099") -> dict[str, Any]:
+def block_actions(
+    action_id: str, investigation_id: str, channel: str, message_ts: str, user: str = "U0000099"
+) -> dict[str, Any]:
     """A `block_actions` payload: `user` clicked the button `action_id` under our message."""
     return {
         "type": "block_actions",
