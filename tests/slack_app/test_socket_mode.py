@@ -55,6 +55,12 @@ def test_a_mention_over_the_socket_is_acked_and_answered_in_the_thread(
         "interactive", block_actions("alertfleet_helpful", posted.investigation_id, posted.channel, posted.ts)
     )
     assert wait_for(lambda: socket.acked(click), 30)
+    # Slack closes the socket: the fleet reconnects, and deliveries flow again.
+    socket.drop()
+    assert wait_for(lambda: socket.connections == 2 and socket.open_count() == 1, 60), socket_fleet.logs()
+    after = socket.send("events_api", event_callback(mention(posted.channel, posted.ts, "still there?")))
+    assert wait_for(lambda: socket.acked(after), 30), socket_fleet.logs()
+    assert wait_for(lambda: len(socket_slack.thread_replies(posted.ts)) == 3, 60), socket_fleet.logs()
     assert socket_slack.violations == []
     assert APP_TOKEN not in socket_fleet.logs() and "socket_mode_connected" in socket_fleet.logs()
 

@@ -170,6 +170,15 @@ class SocketModeServer:
         asyncio.run_coroutine_threadsafe(sockets[0].send_str(json.dumps(envelope)), self._loop).result(10)
         return envelope_id
 
+    def drop(self) -> None:
+        """Close every open socket from Slack's side (a restart of Slack's edge): the client must reconnect."""
+
+        async def _drop() -> None:
+            for ws in list(self._open):
+                await ws.close()
+
+        asyncio.run_coroutine_threadsafe(_drop(), self._loop).result(10)
+
     def acked(self, envelope_id: str) -> bool:
         with self._lock:
             return envelope_id in self.acks
