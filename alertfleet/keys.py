@@ -159,11 +159,6 @@ def thread_conversation_key(vendor: str, channel: str, thread: str) -> str:
     return f"{PREFIX}:thread:{vendor}:{channel}:{thread}:conversation"
 
 
-def investigation_posts_key(vendor: str, investigation_id: str) -> str:
-    """Where an investigation was posted in a vendor (channel and thread of each post), for follow-up posts."""
-    return f"{PREFIX}:posts:{vendor}:{investigation_id}"
-
-
 def followup_done_key(vendor: str, message_id: str) -> str:
     """Set once a follow-up question (one message) has been taken: a message is answered once."""
     return f"{PREFIX}:followup:{vendor}:{_sha256(message_id)[:24]}"

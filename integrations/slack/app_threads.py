@@ -15,7 +15,6 @@ import redis
 
 from alertfleet.keys import (
     followup_done_key,
-    investigation_posts_key,
     investigation_redis_key,
     thread_conversation_key,
     thread_key,
@@ -50,22 +49,12 @@ def link(client: redis.Redis, thread: ThreadLink) -> None:
     """Remember our post as the parent of a thread about `thread.investigation_id`."""
     ttl = investigation_ttl(client, thread.investigation_id)
     value = json.dumps(thread.__dict__)
-    pipe = cast(Any, client).pipeline()
-    pipe.set(thread_key(VENDOR, thread.channel, thread.thread_ts), value, ex=ttl)
-    pipe.hset(investigation_posts_key(VENDOR, thread.investigation_id), f"{thread.channel}:{thread.thread_ts}", value)
-    pipe.expire(investigation_posts_key(VENDOR, thread.investigation_id), ttl)
-    pipe.execute()
+    cast(Any, client).set(thread_key(VENDOR, thread.channel, thread.thread_ts), value, ex=ttl)
 
 
 def lookup(client: redis.Redis, channel: str, thread_ts: str) -> ThreadLink | None:
     raw = cast(Any, client).get(thread_key(VENDOR, channel, thread_ts))
     return ThreadLink(**json.loads(_text(raw))) if raw else None
-
-
-def posts(client: redis.Redis, investigation_id: str) -> list[ThreadLink]:
-    """Every Slack post of an investigation (one per channel it was routed to)."""
-    raw = cast(Any, client).hgetall(investigation_posts_key(VENDOR, investigation_id))
-    return [ThreadLink(**json.loads(_text(value))) for value in raw.values()]
 
 
 def claim(client: redis.Redis, channel: str, message_ts: str) -> bool:
