@@ -14,6 +14,7 @@ from alertfleet.settings import FleetSettings
 from workers.chat.engine import ChatFailed, Conversation, run_conversation
 from workers.chat.prompts import CHAT_SYSTEM_PROMPT
 from workers.investigator.loop import LoopLimits
+from workers.investigator.model_calls import limited_completion
 from workers.investigator.toolsets.registry import Toolbox
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -42,6 +43,15 @@ def thread_messages(investigation: Investigation, history: list[dict[str, str]],
     return [{"role": "system", "content": system}, *history, {"role": "user", "content": question}]
 
 
+def limited_complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
+    """A model call under the fleet's model limits (slots, tokens per minute, the provider's pauses), as
+    an investigation's are: a thread's questions spend the same budget as the alerts."""
+    try:
+        return limited_completion(model, messages, limits.call_timeout, **kwargs)
+    except Exception as exc:  # litellm maps every provider error to its own exception types
+        raise ChatFailed(f"model call failed: {type(exc).__name__}: {str(exc)[:300]}") from None
+
+
 def answer_question(
     investigation: Investigation,
     history: list[dict[str, str]],
@@ -67,7 +77,7 @@ def answer_question(
     ]
     conversation = Conversation(thread_messages(investigation, history, question), investigation.event, tools)
     try:
-        outcome = run_conversation(conversation, model, limits, lambda _name, _data: None)
+        outcome = run_conversation(conversation, model, limits, lambda _name, _data: None, limited_complete)
     except ChatFailed as failure:
         return f"I could not answer that: {redact(str(failure.event['msg']))}"
     return outcome.answer or "(no answer)"
