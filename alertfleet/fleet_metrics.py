@@ -62,6 +62,12 @@ LLM_TOKENS = FleetMetric("alertfleet_llm_tokens", "Model tokens used by investig
 LLM_COST = FleetMetric(
     "alertfleet_llm_cost_usd", "Model cost in USD (litellm's cost map; 0 for unknown models)", "counter", ("model",)
 )
+FEEDBACK = FleetMetric(
+    "alertfleet_feedback",
+    "Ratings of investigations by the people who read them, by first matched route and value (helpful, not_helpful)",
+    "counter",
+    ("route", "value"),
+)
 FLEET_METRIC_FAMILIES = (
     WRITES,
     THROTTLED,
@@ -70,6 +76,7 @@ FLEET_METRIC_FAMILIES = (
     INVESTIGATION_SECONDS,
     LLM_TOKENS,
     LLM_COST,
+    FEEDBACK,
 )
 
 

@@ -21,6 +21,11 @@ What a subclass declares (class attributes) and fills in (methods), every part o
   from the vendor's settings. ingest (pollers) and workers (writers) take tokens from the same
   Redis limiter (alertfleet.limits), so the budget covers both, across every process and host.
 - **CLI**  `cli()`: a typer command registered as `alertfleet investigate <name>`.
+- **app**  for a chat tool people answer back in: `app_routes()` (FastAPI routers ingest mounts, e.g.
+  the vendor's event and interaction callbacks), `background()` (long-lived tasks ingest runs on exactly
+  one replica under a renewed Redis lease, e.g. an outbound socket), `worker_modules()` (Celery task
+  modules the worker imports, which do the work those deliveries ask for) and `written()` (told after a
+  write succeeded, so the vendor can remember which of its messages belongs to which investigation).
 
 Heavy SDKs are imported inside `writer()`/`pollers()`, never at module import: the registry imports
 every integration's `__init__` in every process (ingest stays free of SDKs it does not poll with).
@@ -40,10 +45,14 @@ from alertfleet.models import Event, Investigation, WriteTarget
 from alertfleet.writing import Throttle, Writer
 
 if TYPE_CHECKING:
+    import redis
+
     from alertfleet.config import RoutingConfig
     from alertfleet.settings import FleetSettings
+    from alertfleet.writing import WriteResult
 
 __all__ = [
+    "Background",
     "Cursor",
     "EventSink",
     "Integration",
@@ -151,6 +160,16 @@ class WebhookSource:
     bad_signature: str  # the 401 detail
     payload_model: type[BaseModel]
     outcome: Callable[[Any], WebhookOutcome]  # a validated payload_model instance -> outcome
+
+
+class Background(Protocol):
+    """A long-lived task (a vendor's outbound socket): ingest runs `run()` on one replica at a time,
+    holding the lease `name` and renewing it; when the lease is lost the task is cancelled, and when
+    `run()` ends or fails it is started again (by whichever replica wins the lease)."""
+
+    name: str
+
+    async def run(self) -> None: ...
 
 
 # --- the base class ---------------------------------------------------------------------------------------
@@ -272,6 +291,32 @@ class Integration(Generic[SettingsT]):
 
     def cli(self) -> Callable[..., None] | None:
         """A typer command for `alertfleet investigate <name>`, or None."""
+        return None
+
+    # app: people answering back -------------------------------------------------------------------------
+
+    def app_routes(self) -> list[Any]:
+        """FastAPI routers ingest mounts (each answers 404 itself while its settings leave it off)."""
+        return []
+
+    def background(self, settings: FleetSettings) -> list[Background]:
+        """Long-lived tasks these settings turn on, run by one ingest replica at a time."""
+        return []
+
+    def worker_modules(self) -> list[str]:
+        """Celery task modules (dotted names) the worker imports beside its own."""
+        return []
+
+    def written(
+        self,
+        settings: FleetSettings,
+        client: redis.Redis,
+        investigation: Investigation,
+        target: str,
+        result: WriteResult,
+    ) -> None:
+        """Called by the write task after a write of `investigation` succeeded (best effort: a failure
+        here is logged, never repeats the write)."""
         return None
 
 

@@ -134,3 +134,36 @@ def session_redis_key(session_id: str) -> str:
 def session_events_key(session_id: str) -> str:
     """The stream of a session's progress events (SSE), in the order the worker published them."""
     return f"{PREFIX}:session:{session_id}:events"
+
+
+# --- chat-tool follow-ups (an integration's threads under its posts; the vendor names itself) --------
+
+
+def background_lease_key(name: str) -> str:
+    """Held (and renewed) by the one replica running an integration's long-lived task (e.g. a socket)."""
+    return f"{PREFIX}:lease:background:{name}"
+
+
+def delivery_seen_key(vendor: str, delivery_id: str) -> str:
+    """Set when a vendor's event delivery was stored, so its retries (same id) are answered as duplicates."""
+    return f"{PREFIX}:seen:{vendor}:{_sha256(delivery_id)[:24]}"
+
+
+def thread_key(vendor: str, channel: str, thread: str) -> str:
+    """A thread under one of our posts -> the investigation it belongs to (and where it was written)."""
+    return f"{PREFIX}:thread:{vendor}:{channel}:{thread}"
+
+
+def thread_conversation_key(vendor: str, channel: str, thread: str) -> str:
+    """The list of a thread's questions and answers so far (JSON messages, bounded)."""
+    return f"{PREFIX}:thread:{vendor}:{channel}:{thread}:conversation"
+
+
+def followup_done_key(vendor: str, message_id: str) -> str:
+    """Set once a follow-up question (one message) has been taken: a message is answered once."""
+    return f"{PREFIX}:followup:{vendor}:{_sha256(message_id)[:24]}"
+
+
+def reply_record_key(vendor: str, reply_id: str) -> str:
+    """The record of one reply posted in a thread (the write-once proof of a follow-up answer)."""
+    return f"{PREFIX}:reply:{vendor}:{_sha256(reply_id)[:24]}"

@@ -197,6 +197,15 @@ class RouteDecision(BaseModel):
     toolsets: list[str] | None = None  # the route's `toolsets:`; None offers every enabled toolset
 
 
+class Feedback(BaseModel):
+    """One person's rating of an investigation's findings (the latest per person counts)."""
+
+    value: Literal["helpful", "not_helpful"]
+    user: str
+    at: datetime = Field(default_factory=utcnow)
+    source: str = ""  # where it was given (the integration's name)
+
+
 class Investigation(BaseModel):
     """What Redis holds for one problem: the event, its state and (once done) its result."""
 
@@ -211,6 +220,8 @@ class Investigation(BaseModel):
     route: RouteDecision | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    feedback: list[Feedback] = Field(default_factory=list)
+    runs: int = 1  # how many times it was investigated (a re-investigation counts one more)
 
 
 class WriteRecord(BaseModel):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
 import redis
 
-from alertfleet.keys import investigation_redis_key
-from alertfleet.models import Event, Investigation, InvestigationResult, InvestigationStatus, RouteDecision, utcnow
+from alertfleet.keys import investigation_lock_key, investigation_redis_key
+from alertfleet.models import (
+    Event,
+    Feedback,
+    Investigation,
+    InvestigationResult,
+    InvestigationStatus,
+    RouteDecision,
+    utcnow,
+)
 
 
 def _text(value: Any) -> str:
@@ -33,6 +42,8 @@ def parse_investigation(raw: Mapping[Any, Any]) -> Investigation | None:
         route=RouteDecision.model_validate_json(fields["route"]) if fields.get("route") else None,
         created_at=fields.get("created_at") or utcnow(),  # type: ignore[arg-type]
         updated_at=fields.get("updated_at") or utcnow(),  # type: ignore[arg-type]
+        feedback=[Feedback.model_validate(item) for item in json.loads(fields.get("feedback") or "[]")],
+        runs=int(fields.get("runs") or "1"),
     )
 
 
@@ -65,6 +76,8 @@ def public_view(investigation: Investigation) -> dict[str, Any]:
         "route": _route_view(investigation.route),
         "created_at": investigation.created_at.isoformat(),
         "updated_at": investigation.updated_at.isoformat(),
+        "feedback": [item.model_dump(mode="json") for item in investigation.feedback],
+        "runs": investigation.runs,
     }
 
 
@@ -126,6 +139,33 @@ class InvestigationStore:
             investigation_redis_key(investigation_id),
             mapping={"resolved": "1", "event": event.model_dump_json(), "updated_at": utcnow().isoformat()},
         )
+
+    def add_feedback(self, investigation_id: str, feedback: Feedback) -> bool:
+        """Record one person's rating (replacing their earlier one); False when the record is gone."""
+        key = investigation_redis_key(investigation_id)
+        with self.client.lock(investigation_lock_key(investigation_id), timeout=30, blocking_timeout=30):
+            raw = cast(Any, self.client).hget(key, "feedback")
+            if not self.exists(investigation_id):
+                return False
+            items = [Feedback.model_validate(item) for item in json.loads(_text(raw) if raw else "[]")]
+            items = [*[item for item in items if item.user != feedback.user][-99:], feedback]
+            cast(Any, self.client).hset(key, "feedback", json.dumps([item.model_dump(mode="json") for item in items]))
+        return True
+
+    def restart(self, investigation_id: str) -> bool:
+        """Queue a finished investigation again (a re-investigation of the same problem with its current
+        alerts); False when it is gone or still running. Its route decision and writes stay, so the
+        new findings update the messages already written."""
+        key = investigation_redis_key(investigation_id)
+        with self.client.lock(investigation_lock_key(investigation_id), timeout=30, blocking_timeout=30):
+            investigation = self.load(investigation_id)
+            if investigation is None or investigation.status not in ("completed", "failed"):
+                return False
+            pipe = cast(Any, self.client).pipeline()
+            pipe.hset(key, mapping={"status": "queued", "updated_at": utcnow().isoformat(), "error": ""})
+            pipe.hincrby(key, "runs", 1 if cast(Any, self.client).hexists(key, "runs") else 2)
+            pipe.execute()
+        return True
 
     def create(self, investigation: Investigation, ttl: int) -> None:
         """Used by one-shot CLI runs and pollers; webhook ingest creates records in its Lua step."""

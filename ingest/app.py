@@ -24,6 +24,7 @@ from alertfleet.integration import Poller
 from alertfleet.settings import FleetSettings, get_settings
 from ingest.api_auth import LISTEN_HOST_ENV, startup_warning
 from ingest.api_metrics import HttpMetrics
+from ingest.background import BackgroundRunner
 from ingest.body import BodyLimit
 from ingest.deps import IngestState
 from ingest.dispatcher_process import DispatcherProcess
@@ -75,6 +76,8 @@ def create_app(
         watch = asyncio.create_task(dispatcher.watch()) if dispatcher is not None else None
         runner = PollerRunner(client, intake, build_pollers(settings) if pollers is None else pollers)
         runner.start()
+        background = BackgroundRunner(client, [t for i in registry.integrations() for t in i.background(settings)])
+        background.start()
         await _warn_durability(client)
         if (warning := startup_warning(settings, listen_host)) is not None:
             log.warning("api_authentication", advice=warning)
@@ -82,11 +85,17 @@ def create_app(
         # every full collection walks all of it (~30 ms every few hundred requests under load, the p99)
         # and never finds garbage there.
         gc.freeze()
-        log.info("ingest_started", dispatcher=run_dispatcher, pollers=[p.name for p in runner.pollers])
+        log.info(
+            "ingest_started",
+            dispatcher=run_dispatcher,
+            pollers=[p.name for p in runner.pollers],
+            background=[t.name for t in background.tasks],
+        )
         try:
             yield
         finally:
             gc.unfreeze()
+            await background.stop()
             await runner.stop()
             if watch is not None:
                 watch.cancel()
@@ -110,6 +119,9 @@ def create_app(
     app.include_router(health.router)
     for family in (holmes.router, kubernaut.router, robusta.router, kubernaut.health_router):
         app.include_router(family)
+    for integration in registry.integrations():
+        for router in integration.app_routes():
+            app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(HttpMetrics)
     _install_problem_handlers(app)

@@ -22,7 +22,8 @@ from workers.route_config import routing
 
 log = structlog.get_logger("worker")
 app = make_celery(get_settings())
-app.conf.include = ["workers.tasks", "workers.chat.task"]
+# The integrations' own task modules (e.g. answering a thread under a post) come from the registry.
+app.conf.include = ["workers.tasks", "workers.chat.task", *(m for i in registry.integrations() for m in i.worker_modules())]
 
 
 @lru_cache(maxsize=1)

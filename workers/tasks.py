@@ -10,15 +10,15 @@ from typing import Any
 import structlog
 from celery import Task
 
-from alertfleet import fleet_metrics
-from alertfleet.integration import NotConfigured
+from alertfleet import fleet_metrics, registry
+from alertfleet.integration import Integration, NotConfigured
 from alertfleet.keys import investigation_lock_key
 from alertfleet.models import Event, Investigation, InvestigationResult, RouteDecision, alert_key, cap_alerts
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
 from alertfleet.state import InvestigationStore
-from alertfleet.writing import RateLimited, WriteError
+from alertfleet.writing import RateLimited, WriteError, WriteResult
 from workers.app import app, rate_limiter, redis_client
 from workers.destinations import destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters
@@ -164,6 +164,20 @@ def resolve(self: Task, investigation_id: str, event_json: str) -> None:
     _update_event(investigation_id, event_json, resolve=True)
 
 
+def _tell_written(destination: str, investigation_id: str, target: str, result: WriteResult) -> None:
+    """The integration learns where its write went (best effort: the write itself is done and recorded)."""
+    integration = registry.get(destination)
+    if integration is None or type(integration).written is Integration.written:
+        return  # the vendor keeps nothing about its writes
+    investigation = _store().load(investigation_id)
+    if investigation is None:
+        return
+    try:
+        integration.written(get_settings(), redis_client(), investigation, target, result)
+    except Exception as exc:  # never undo or repeat a finished write over bookkeeping
+        log.warning("written_hook_failed", destination=destination, error=f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
 def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> None:
     letter = DeadLetter(
         task=str(task.name),
@@ -225,5 +239,6 @@ def write(
         _count_write(destination, "nothing_to_write")
         return "nothing-to-write"
     _count_write(destination, result.action)
+    _tell_written(destination, investigation_id, target, result)
     log.info("write_done", destination=destination, action=result.action, investigation_id=investigation_id)
     return result.action

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from alertfleet.integration import Integration, NotConfigured, RateLimit
+from alertfleet.integration import Background, Integration, NotConfigured, RateLimit
 from alertfleet.models import Investigation, WriteTarget
 from alertfleet.settings import FleetSettings
-from alertfleet.writing import Throttle, Writer
+from alertfleet.writing import Throttle, Writer, WriteResult
 from integrations.slack.settings import SlackDestination, SlackSettings
+
+if TYPE_CHECKING:
+    import redis
 
 
 class SlackIntegration(Integration[SlackSettings]):
@@ -22,8 +25,9 @@ class SlackIntegration(Integration[SlackSettings]):
     route_options = {"token_env": "slack_bot_token"}
 
     def secrets(self, settings: FleetSettings) -> list[str]:
-        token = self.own(settings).slack_bot_token
-        return [token.get_secret_value()] if token else []
+        own = self.own(settings)
+        values = (own.slack_bot_token, own.slack_signing_secret, own.slack_app_token)
+        return [value.get_secret_value() for value in values if value]
 
     def default_destination(self, settings: FleetSettings) -> BaseModel | None:
         own = self.own(settings)
@@ -47,12 +51,39 @@ class SlackIntegration(Integration[SlackSettings]):
         own = self.own(settings)
         if own.slack_bot_token is None:
             raise NotConfigured("slack destination needs SLACK_BOT_TOKEN")
-        return SlackWriter(own.slack_bot_token.get_secret_value(), own.slack_api_url)
+        return SlackWriter(own.slack_bot_token.get_secret_value(), own.slack_api_url, buttons=own.slack_app_enabled)
 
     def render(self, investigation: Investigation) -> dict[str, Any]:
         from integrations.slack.render import render_blocks, render_text
 
         return {"text": render_text(investigation), "blocks": render_blocks(investigation)}
+
+    # the Slack app: follow-up questions in threads, buttons ---------------------------------------------
+
+    def app_routes(self) -> list[Any]:
+        from integrations.slack.app_events import router
+
+        return [router]
+
+    def background(self, settings: FleetSettings) -> list[Background]:
+        own = self.own(settings)
+        if own.slack_app_token is None:
+            return []
+        from integrations.slack.app_socket import SocketModeConnection
+
+        return [SocketModeConnection(settings)]
+
+    def worker_modules(self) -> list[str]:
+        return ["integrations.slack.app_tasks"]
+
+    def written(
+        self, settings: FleetSettings, client: redis.Redis, investigation: Investigation, target: str, result: WriteResult
+    ) -> None:
+        from integrations.slack import app_threads
+
+        channel = str(result.details.get("channel") or "")
+        if self.own(settings).slack_app_enabled and channel and result.external_id:
+            app_threads.link(client, app_threads.ThreadLink(investigation.id, channel, result.external_id, target))
 
 
 integration = SlackIntegration()

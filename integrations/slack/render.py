@@ -7,6 +7,7 @@ from typing import Any
 
 from alertfleet.models import Investigation
 from alertfleet.writing import truncate
+from integrations.slack.app_blocks import actions_block
 
 SECTION_LIMIT = 3000  # Block Kit section text limit
 TEXT_LIMIT = 39_000  # chat.postMessage text limit is 40,000
@@ -84,7 +85,8 @@ def _links(investigation: Investigation) -> str:
     result = investigation.result
     mode = f"model {result.model}" if result and result.model else "enrichment (no model)"
     calls = [f"{len(result.tool_calls)} tool call{'s' if len(result.tool_calls) != 1 else ''}"] if result and result.mode == "llm" else []
-    return " · ".join([*links, f"{mode}", *calls, f"id `{investigation.id}`"])
+    runs = [f"investigated {investigation.runs} times"] if investigation.runs > 1 else []
+    return " · ".join([*links, f"{mode}", *calls, *runs, f"id `{investigation.id}`"])
 
 
 def render_text(investigation: Investigation) -> str:
@@ -94,7 +96,8 @@ def render_text(investigation: Investigation) -> str:
     return truncate("\n\n".join(chunks), TEXT_LIMIT)
 
 
-def render_blocks(investigation: Investigation) -> list[dict[str, Any]]:
+def render_blocks(investigation: Investigation, buttons: bool = False) -> list[dict[str, Any]]:
+    """`buttons` (the Slack app is set up): Re-investigate, Helpful and Not helpful under the findings."""
     def section(text: str) -> dict[str, Any]:
         return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
 
@@ -102,4 +105,6 @@ def render_blocks(investigation: Investigation) -> list[dict[str, Any]]:
     for heading, body in message_parts(investigation):
         blocks.append(section(f"{heading}\n{body}" if heading else body))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _links(investigation)}]})
+    if buttons and investigation.result is not None:
+        blocks.append(actions_block(investigation.id))
     return blocks

@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from alertfleet.keys import content_hash
 from alertfleet.models import Investigation, WriteRecord
-from alertfleet.writing import RateLimited, WriteError, WriteResult, retry_after_seconds
-from integrations.slack.render import render_blocks, render_text
+from alertfleet.writing import RateLimited, WriteError, WriteResult, retry_after_seconds, truncate
+from integrations.slack.render import TEXT_LIMIT, render_blocks, render_text
 
 METADATA_EVENT = "alertfleet_investigation"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -40,13 +40,14 @@ UNRECOVERABLE = {
 class SlackWriter:
     destination = "slack"
 
-    def __init__(self, token: str, api_url: str, timeout: float = 15.0) -> None:
+    def __init__(self, token: str, api_url: str, timeout: float = 15.0, buttons: bool = False) -> None:
+        self.buttons = buttons  # the Slack app is set up: messages carry Re-investigate / Helpful / Not helpful
         # No retry handlers: the fleet's task policy and shared limiter decide when to try again.
         self.client = WebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
 
     def write(self, investigation: Investigation, target: str, previous: WriteRecord | None) -> WriteResult:
         text = render_text(investigation)
-        blocks = render_blocks(investigation)
+        blocks = render_blocks(investigation, self.buttons)
         digest = content_hash({"text": text, "blocks": blocks})
         if previous is not None and previous.content_hash == digest:
             return WriteResult(previous.external_id, digest, "unchanged", previous.details)
@@ -57,6 +58,13 @@ class SlackWriter:
                 if err.reason != "message_not_found":
                     raise
         return self._post(investigation.id, target, text, blocks, digest)
+
+    def reply(self, channel: str, thread_ts: str, text: str) -> str:
+        """Post `text` in the thread under `thread_ts` (a follow-up answer); Slack's ts of the reply."""
+        response = self._call(
+            "chat_postMessage", channel=channel, thread_ts=thread_ts, text=truncate(text, TEXT_LIMIT), unfurl_links=False
+        )
+        return str(response["ts"])
 
     def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
         """Look for our message (by its metadata) posted since `since`; needs channels:history."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from tests.stubs.http import RecordedRequest, StubResponse, StubServer
+from tests.stubs.slack_socket import SocketModeServer
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "contract" / "specs" / "slack" / "slack_web_openapi_v2.json"
 MAX_TEXT_CHARS = 40_000
@@ -126,9 +127,14 @@ class SlackStub(StubServer):
         channels: Iterable[str] = ("#alerts",),
         *,
         delay_seconds: float = 0.0,
+        app_token: str | None = None,
     ) -> None:
         super().__init__(delay_seconds=delay_seconds)
         self.token = token
+        # Socket Mode: apps.connections.open (with this xapp- token) hands out the websocket's URL.
+        self.app_token = app_token
+        self.socket: SocketModeServer | None = SocketModeServer().start() if app_token else None
+        self._connection_opens = 0
         self._channel_ids: dict[str, str] = {}
         self._names_by_key: dict[str, str] = {}
         for name in sorted(set(channels)):
@@ -144,6 +150,7 @@ class SlackStub(StubServer):
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "conversations.list": self._conversations_list,
+            "apps.connections.open": self._connections_open,
         }
         # Seconds to hold chat.postMessage's answer *after* storing the message: a client killed
         # meanwhile never learns its message exists (the exactly-once window).
@@ -235,7 +242,7 @@ class SlackStub(StubServer):
             if run is None:
                 raise SlackError("unknown_method", "not emulated by SlackStub")
             args = self._arguments(req)
-            self._authenticate(req)
+            self._authenticate(req, self.app_token if method == "apps.connections.open" else self.token)
             for name in sorted(required_params(method) - {"token"}):
                 if args.get(name) in (None, ""):
                     raise SlackError(_MISSING_ARG_ERRORS.get(name, "invalid_arguments"), f"missing {name}")
@@ -263,14 +270,14 @@ class SlackStub(StubServer):
             raise SlackError("invalid_post_type", f"content type {req.content_type!r}")
         return args
 
-    def _authenticate(self, req: RecordedRequest) -> None:
+    def _authenticate(self, req: RecordedRequest, expected: str | None) -> None:
         """Spec lists `token` as required; clients send it as a Bearer header (README defect)."""
         scheme, _, credential = req.headers.get("authorization", "").partition(" ")
         token = credential.strip() if scheme.lower() == "bearer" else ""
         token = token or req.query.get("token", "") or (req.form or {}).get("token", "")
         if not token:
             raise SlackError("not_authed")
-        if token != self.token:
+        if token != expected:
             raise SlackError("invalid_auth")
 
     def _resolve(self, args: Args) -> tuple[str, str]:
@@ -292,6 +299,23 @@ class SlackStub(StubServer):
             "bot_id": "B0000001",
             "is_enterprise_install": False,
         }
+
+    def _connections_open(self, args: Args) -> dict[str, Any]:
+        if self.socket is None:
+            raise SlackError("not_allowed_token_type", "the stub has no Socket Mode (app_token)")
+        with self._lock:
+            self._connection_opens += 1
+        return {"url": self.socket.url}
+
+    def connection_opens(self) -> int:
+        """Successful apps.connections.open calls."""
+        with self._lock:
+            return self._connection_opens
+
+    def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.stop()
+        super().stop()
 
     def _conversations_info(self, args: Args) -> dict[str, Any]:
         name, channel_id = self._resolve(args)

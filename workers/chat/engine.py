@@ -170,8 +170,14 @@ def _format_problem(content: str, response_format: dict[str, Any] | None) -> str
     return None
 
 
-def run_conversation(conversation: Conversation, model: str, limits: LoopLimits, emit: Emit) -> Outcome:
-    """The loop; raises ChatFailed when the model cannot give a (valid) answer within the limits."""
+Complete = Callable[..., Any]  # (model, messages, limits, **kwargs) -> a litellm response, or ChatFailed
+
+
+def run_conversation(
+    conversation: Conversation, model: str, limits: LoopLimits, emit: Emit, complete: Complete = _complete
+) -> Outcome:
+    """The loop; raises ChatFailed when the model cannot give a (valid) answer within the limits.
+    `complete` makes the model calls (a caller may put them under the fleet's model limits)."""
     messages = conversation.messages
     runs: list[ToolRun] = []
     tokens, metadata, corrected = 0, {}, False
@@ -180,7 +186,7 @@ def run_conversation(conversation: Conversation, model: str, limits: LoopLimits,
         kwargs = _format_kwargs(conversation.response_format)
         if step < limits.max_steps and offered:
             kwargs["tools"] = [tool.spec() for tool in offered]
-        response = _complete(model, messages, limits, **kwargs)
+        response = complete(model, messages, limits, **kwargs)
         usage = getattr(response, "usage", None)
         tokens += int(getattr(usage, "total_tokens", 0) or 0)
         metadata = token_metadata(usage, messages, model)
