@@ -123,7 +123,7 @@ def llm_pause_key(model: str) -> str:
 
 
 def pace_key(vendor: str, target: str) -> str:
-    """Prefix of a paced target's state (Slack channel, webhook URL): `:busy`, `:next`, `:freed`."""
+    """Prefix of a paced target's state (a chat channel, a webhook URL): `:busy`, `:next`, `:freed`."""
     return f"{PREFIX}:pace:{vendor}:{_sha256(target)[:16]}"
 
 def session_redis_key(session_id: str) -> str:

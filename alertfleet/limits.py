@@ -1,7 +1,7 @@
 """The one rate limiter: a moving window per vendor (and target, where the vendor limits per target),
 kept in Redis so every process on every host — ingest's pollers and the workers' writers alike —
 draws on the same budget. A vendor's 429 pauses that vendor for everyone until its Retry-After. A
-per-target limit (a Slack channel) is paced instead: one send at a time, each a period after the
+per-target limit (a chat channel) is paced instead: one send at a time, each a period after the
 previous one was answered (alertfleet/pacing.py), so send-time skew never causes a 429.
 
 Each integration declares its default limit (alertfleet.integration.RateLimit); ALERTFLEET_RATE_LIMITS

@@ -1,4 +1,4 @@
-"""Pacing for per-target vendor limits (a Slack channel: 1 message a second), without self-caused 429s.
+"""Pacing for per-target vendor limits (a chat channel: 1 message a second), without self-caused 429s.
 
 A moving window answers "may I send now?" at the moment a token is taken; the request reaches the
 vendor a little later, and that skew varies. At exactly 1/second one post arrived 0.994 s after the
