@@ -9,6 +9,19 @@ import redis
 
 from alertfleet.keys import investigation_redis_key
 from alertfleet.models import Event, Investigation, InvestigationResult, InvestigationStatus, RouteDecision, utcnow
+from alertfleet.usage import Usage
+
+RESOLVED_BEFORE: InvestigationStatus = "resolved-before-investigation"
+
+# KEYS: the record. ARGV: worker, now. A queued record whose resolution already arrived is never started.
+_START = """
+if redis.call('HGET', KEYS[1], 'status') == 'queued' and redis.call('HGET', KEYS[1], 'resolved') == '1' then
+  redis.call('HSET', KEYS[1], 'status', 'resolved-before-investigation', 'updated_at', ARGV[2])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[1], 'updated_at', ARGV[2])
+return 1
+"""
 
 
 def _text(value: Any) -> str:
@@ -37,16 +50,17 @@ def parse_investigation(raw: Mapping[Any, Any]) -> Investigation | None:
 
 
 def public_view(investigation: Investigation) -> dict[str, Any]:
-    """The `/api/v1/investigations/{id}` shape: {id, status, result}."""
+    """The `/api/v1/investigations/{id}` shape: {id, status, result, usage, partial, partial_reason, ...}."""
     result: dict[str, Any] | None = None
-    if investigation.result is not None:
-        res = investigation.result
+    res = investigation.result
+    if res is not None:
         result = {
             "analysis": res.analysis,
             "sections": res.sections.as_holmes(),
             "model": res.model,
             "mode": res.mode,
             "token_count": res.token_count,
+            "duration_seconds": res.duration_seconds,
             "tool_calls": [call.model_dump() for call in res.tool_calls],
             "degraded_reason": res.degraded_reason,
             "confidence": res.confidence,
@@ -58,6 +72,10 @@ def public_view(investigation: Investigation) -> dict[str, Any]:
         "id": investigation.id,
         "status": investigation.status,
         "result": result,
+        # What it cost (zeros before, or without, any model call) and whether a limit cut it short.
+        "usage": (res.usage if res is not None else Usage()).model_dump(),
+        "partial": res.partial if res is not None else False,
+        "partial_reason": res.partial_reason if res is not None else None,
         "resolved": investigation.resolved,
         "error": investigation.error,
         "title": investigation.event.title,
@@ -90,6 +108,13 @@ class InvestigationStore:
     def set_status(self, investigation_id: str, status: InvestigationStatus, **fields: str) -> None:
         mapping = {"status": status, "updated_at": utcnow().isoformat(), **fields}
         cast(Any, self.client).hset(investigation_redis_key(investigation_id), mapping=mapping)
+
+    def start(self, investigation_id: str, worker: str) -> bool:
+        """Mark it running, atomically unless its resolution arrived first (then it is recorded as
+        resolved-before-investigation and False says: do not investigate)."""
+        key = investigation_redis_key(investigation_id)
+        started = cast(Any, self.client).eval(_START, 1, key, worker, utcnow().isoformat())
+        return bool(int(started))
 
     def complete(self, investigation_id: str, result: InvestigationResult) -> None:
         self.set_status(investigation_id, "completed", result=result.model_dump_json(), error="")
