@@ -16,6 +16,7 @@ from typing import Any, cast
 import redis
 
 from alertfleet.keys import TOKEN_BUDGET
+from alertfleet.usage import budget_spent_note
 
 WINDOW_MINUTES = 60
 
@@ -90,3 +91,12 @@ class TokenBudget:
             return None
         spent = int(self._spent(keys=[TOKEN_BUDGET], args=[minute(now) - WINDOW_MINUTES + 1]))
         return BudgetState(spent, self.limit)
+
+    def spent_note(self) -> str | None:
+        """The visible note when the hour's budget is spent, else None (also when Redis cannot say:
+        an unreadable budget does not stop investigations)."""
+        try:
+            state = self.state()
+        except (redis.RedisError, OSError):
+            return None
+        return budget_spent_note(state.spent, state.limit) if state is not None and state.exhausted else None

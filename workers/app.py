@@ -18,7 +18,7 @@ from alertfleet.settings import get_settings
 from alertfleet.token_budget import TokenBudget
 from workers.dlq import DeadLetters
 from workers.investigator.model_calls import build_limiter, install_limiter
-from workers.investigator.usage_meter import FleetUsage, install_usage_sink
+from workers.investigator.usage_meter import install_fleet_usage
 from workers.leases import LeaseKeeper
 from workers.route_config import routing
 
@@ -45,12 +45,13 @@ def _install_model_limiter() -> None:
     """Model calls in every worker process and host share one set of limits, in Redis, and count their
     usage there (the /metrics counters and the hourly token budget)."""
     install_limiter(build_limiter(get_settings(), redis_client(), lambda: routing().config))
-    install_usage_sink(FleetUsage(redis_client(), hourly_budget()))
+    hourly_budget()
 
 
 @lru_cache(maxsize=1)
 def hourly_budget() -> TokenBudget:
-    return TokenBudget(redis_client(), get_settings().token_budget_per_hour)
+    """The fleet's hourly token budget; every model call of this process spends it (and is counted)."""
+    return install_fleet_usage(redis_client(), get_settings().token_budget_per_hour)
 
 
 _install_model_limiter()

@@ -7,7 +7,6 @@ import random
 import time
 from typing import Any
 
-import redis
 import structlog
 from celery import Task
 
@@ -19,7 +18,6 @@ from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_W
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
 from alertfleet.state import RESOLVED_BEFORE, InvestigationStore
-from alertfleet.usage import budget_spent_note as budget_spent_note_text
 from alertfleet.writing import RateLimited, WriteError
 from workers.app import app, hourly_budget, rate_limiter, redis_client
 from workers.destinations import destinations_for, writer_for
@@ -133,15 +131,10 @@ def _count_finished(
 
 def budget_spent_note() -> str | None:
     """The visible note when the fleet's hourly token budget is spent (and counted), else None."""
-    try:
-        state = hourly_budget().state()
-    except (redis.RedisError, OSError) as exc:  # an unreadable budget does not stop investigations
-        log.warning("token_budget_unreadable", error=type(exc).__name__)
-        return None
-    if state is None or not state.exhausted:
-        return None
-    fleet_metrics.record(redis_client(), fleet_metrics.TOKEN_BUDGET_EXHAUSTED, {})
-    return budget_spent_note_text(state.spent, state.limit)
+    note = hourly_budget().spent_note()
+    if note is not None:
+        fleet_metrics.record(redis_client(), fleet_metrics.TOKEN_BUDGET_EXHAUSTED, {})
+    return note
 
 
 def _count_write(vendor: str, outcome: str) -> None:

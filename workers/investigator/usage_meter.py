@@ -55,6 +55,14 @@ def install_usage_sink(sink: UsageSink | None) -> None:
     _sink = sink
 
 
+def install_fleet_usage(client: redis.Redis, hourly_limit: int | None) -> TokenBudget:
+    """Count this process's model calls for the fleet (workers; the CLI when REDIS_URL is set): the
+    /metrics counters and ALERTFLEET_TOKEN_BUDGET_PER_HOUR's window. Returns that budget to check."""
+    budget = TokenBudget(client, hourly_limit)
+    install_usage_sink(FleetUsage(client, budget))
+    return budget
+
+
 @contextmanager
 def metered() -> Iterator[Usage]:
     """Count the model calls made inside the block (in this thread) into the Usage it yields."""
