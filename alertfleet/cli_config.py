@@ -58,6 +58,7 @@ def describe_route(route: Route) -> str:
     if route.investigate == "llm":
         parts.append(f"model={route.model}")
         parts += [f"max_steps={route.max_steps}"] if route.max_steps else []
+        parts += [f"max_tokens={route.max_tokens}"] if route.max_tokens else []
         parts += [f"timeout={route.timeout:g}s"] if route.timeout else []
         parts += [f"toolsets=[{', '.join(route.toolsets)}]"] if route.toolsets is not None else []
     if route.investigate != "skip":

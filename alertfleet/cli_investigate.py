@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from alertfleet.settings import FleetSettings
+    from alertfleet.token_budget import TokenBudget
     from alertfleet.writing import Writer, WriteResult
 
 investigate_app = typer.Typer(help="One-shot investigations, as `holmes investigate`.", no_args_is_help=True)
@@ -45,6 +46,7 @@ def investigate_events(
     order, as soon as it and those before it are done; return the investigations."""
     from alertfleet.cli import settings_or_exit
     from alertfleet.log import register_secrets
+    from workers.investigator.enrich import enrich
     from workers.investigator.run import default_toolbox, run_investigation
 
     settings = settings_or_exit()
@@ -52,8 +54,14 @@ def investigate_events(
     writer, channel = _destination_writer(destination, settings, slack_channel, slack_token, webhook_url)
     toolbox = default_toolbox(settings)  # one for the run, shared by every investigation
 
+    budget = _fleet_budget(settings)
+
     def investigate_one(event: Event) -> Investigation:
-        result = run_investigation(event, settings, degrade=True, toolbox=toolbox)
+        spent = budget.spent_note() if budget is not None and (event.model or settings.model) else None
+        if spent is not None:  # the fleet's hourly token budget is spent: enrichment, as the fleet does
+            result = enrich(event, degraded_reason=spent, model_skipped=True)
+        else:
+            result = run_investigation(event, settings, degrade=True, toolbox=toolbox)
         return Investigation(
             id=uuid.uuid4().hex, problem_key=problem_key(event.group_key), status="completed", event=event, result=result
         )
@@ -72,6 +80,18 @@ def investigate_events(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # a failed post stops the run: start no more
     return investigations
+
+
+def _fleet_budget(settings: FleetSettings) -> TokenBudget | None:
+    """With REDIS_URL, a one-shot run spends (and respects) the fleet's hourly token budget and is
+    counted on the fleet's /metrics, as it shares the fleet's model limits."""
+    if not settings.redis_url:
+        return None
+    import redis
+
+    from workers.investigator.usage_meter import install_fleet_usage
+
+    return install_fleet_usage(redis.Redis.from_url(settings.redis_client_url), settings.token_budget_per_hour)
 
 
 def _no_throttle() -> float:

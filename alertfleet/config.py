@@ -81,6 +81,7 @@ class Route:
     group_by: tuple[str, ...] | None
     routes: tuple[Route, ...] = ()
     toolsets: tuple[str, ...] | None = None  # None: every enabled toolset
+    max_tokens: int | None = None  # None: ALERTFLEET_MAX_TOKENS_PER_INVESTIGATION
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, Route]]:
         """Depth-first, parents before children (Alertmanager's Route.Walk order)."""
@@ -247,6 +248,7 @@ def _resolve(
         investigate=investigate,
         model=model,
         max_steps=spec.max_steps if spec.max_steps is not None else (parent.max_steps if parent else None),
+        max_tokens=spec.max_tokens if spec.max_tokens is not None else (parent.max_tokens if parent else None),
         timeout=spec.timeout if spec.timeout is not None else (parent.timeout if parent else None),
         destinations=destinations,
         group_by=tuple(spec.group_by) if spec.group_by is not None else (parent.group_by if parent else None),

@@ -73,6 +73,7 @@ class RouteSpec(StrictModel):
     investigate: InvestigateMode | None = None
     model: str | None = Field(default=None, min_length=1)
     max_steps: int | None = Field(default=None, ge=1, le=50)
+    max_tokens: int | None = Field(default=None, ge=1)  # ALERTFLEET_MAX_TOKENS_PER_INVESTIGATION per route
     timeout: float | None = Field(default=None, gt=0)
     destinations: list[str] | None = None
     group_by: list[str] | None = None

@@ -58,9 +58,27 @@ INVESTIGATION_SECONDS = FleetMetric(
     ("mode",),
     (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
-LLM_TOKENS = FleetMetric("alertfleet_llm_tokens", "Model tokens used by investigations", "counter", ("model",))
+LLM_CALLS = FleetMetric("alertfleet_llm_calls", "Model calls made by investigations", "counter", ("model",))
+LLM_TOKENS = FleetMetric(
+    "alertfleet_llm_tokens", "Model tokens used by investigations, by kind (prompt, completion)", "counter", ("model", "kind")
+)
 LLM_COST = FleetMetric(
-    "alertfleet_llm_cost_usd", "Model cost in USD (litellm's cost map; 0 for unknown models)", "counter", ("model",)
+    "alertfleet_llm_cost_usd",
+    "Model cost in USD by litellm's local cost map (calls of a model it has no price for add nothing)",
+    "counter",
+    ("model",),
+)
+INVESTIGATIONS_SKIPPED = FleetMetric(
+    "alertfleet_investigations_skipped",
+    "Investigations never started, by reason (resolved-before-investigation)",
+    "counter",
+    ("reason",),
+)
+TOKEN_BUDGET_EXHAUSTED = FleetMetric(
+    "alertfleet_token_budget_exhausted",
+    "Problems given enrichment instead of a model because the hourly token budget was spent",
+    "counter",
+    (),
 )
 FEEDBACK = FleetMetric(
     "alertfleet_feedback",
@@ -74,9 +92,12 @@ FLEET_METRIC_FAMILIES = (
     PAUSES,
     INVESTIGATIONS_FINISHED,
     INVESTIGATION_SECONDS,
+    LLM_CALLS,
     LLM_TOKENS,
     LLM_COST,
     FEEDBACK,
+    INVESTIGATIONS_SKIPPED,
+    TOKEN_BUDGET_EXHAUSTED,
 )
 
 

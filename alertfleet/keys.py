@@ -21,6 +21,8 @@ LEASES = f"{PREFIX}:leases"  # hash: running task id -> what to re-drive
 LEASE_DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
 RATE_LIMIT_PREFIX = f"{PREFIX}:limit"  # the shared limiter's moving windows (limits' own keys below it)
 FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
+# hash: minute (unix seconds // 60) -> model tokens spent in it, fleet-wide; the last 60 are the sliding hour
+TOKEN_BUDGET = f"{PREFIX}:budget:tokens"
 
 
 def _sha256(text: str) -> str:

@@ -8,8 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alertfleet.usage import Usage
+
 EventStatus = Literal["firing", "resolved"]
-InvestigationStatus = Literal["queued", "running", "completed", "failed"]
+# resolved-before-investigation: its resolution arrived before a worker started it (0 model calls, nothing posted).
+InvestigationStatus = Literal["queued", "running", "completed", "failed", "resolved-before-investigation"]
 
 
 def utcnow() -> datetime:
@@ -169,8 +172,12 @@ class InvestigationResult(BaseModel):
     sections: Sections
     model: str | None = None
     mode: Literal["llm", "enrich"] = "enrich"
-    token_count: int = 0
-    cost_usd: float = 0.0  # litellm's cost map; 0 for models it does not know
+    token_count: int = 0  # HolmesGPT's field: usage.total_tokens
+    usage: Usage = Field(default_factory=Usage)
+    duration_seconds: float = 0.0  # wall time of the investigation (the footer's `14 s`)
+    # Ended by a limit (max_steps, deadline, token_budget) with one final call without tools.
+    partial: bool = False
+    partial_reason: str | None = None
     steps: int = 0
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     degraded_reason: str | None = None
@@ -191,6 +198,7 @@ class RouteDecision(BaseModel):
     investigate: InvestigateMode
     model: str | None = None
     max_steps: int | None = None
+    max_tokens: int | None = None
     timeout: float | None = None
     destinations: list[str] = Field(default_factory=list)
     targets: list[WriteTarget] = Field(default_factory=list)

@@ -42,7 +42,8 @@ def __getattr__(name: str) -> Any:
 
 
 def celery_config(settings: FleetSettings) -> dict[str, Any]:
-    visibility = int(settings.investigation_timeout) + VISIBILITY_MARGIN_SECONDS
+    # A debounced investigation is held (unacknowledged) for ALERTFLEET_DEBOUNCE before it runs.
+    visibility = int(settings.investigation_timeout + settings.debounce) + VISIBILITY_MARGIN_SECONDS
     return {
         "broker_url": settings.celery_broker_url,
         "broker_transport_options": {"visibility_timeout": visibility},

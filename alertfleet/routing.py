@@ -55,6 +55,7 @@ def decide(config: RoutingConfig, event: Event) -> RouteDecision:
         investigate=lead.investigate,
         model=lead.model if llm else None,
         max_steps=lead.max_steps if llm else None,
+        max_tokens=lead.max_tokens if llm else None,
         timeout=lead.timeout if llm else None,
         destinations=names,
         targets=list(dict.fromkeys(targets)),

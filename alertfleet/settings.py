@@ -49,6 +49,12 @@ class FleetSettings(BaseSettings):
     # The structured verdict (confidence, outcome) costs one more model call per alert investigation;
     # Kubernaut's sessions always ask for it, alert investigations only when this says so.
     investigation_verdict: bool = Field(default=False, alias="ALERTFLEET_INVESTIGATION_VERDICT")
+    # Economy (README "Cost, budgets and debounce"): tokens one investigation may spend before it must
+    # answer, tokens the whole fleet may spend in any sliding hour (unset: no limit), and how long a new
+    # problem waits before its investigation starts (a flap resolved inside it costs nothing).
+    max_tokens_per_investigation: int = Field(default=200_000, ge=1, alias="ALERTFLEET_MAX_TOKENS_PER_INVESTIGATION")
+    token_budget_per_hour: int | None = Field(default=None, ge=1, alias="ALERTFLEET_TOKEN_BUDGET_PER_HOUR")
+    debounce: float = Field(default=0.0, ge=0, le=3600, alias="ALERTFLEET_DEBOUNCE")
     # Storm control: one investigation per problem (Alertmanager group) within this window.
     problem_window: int = Field(default=24 * 3600, ge=60, alias="ALERTFLEET_PROBLEM_WINDOW")
     # How long a delivered notification is remembered, so Alertmanager's re-sends are absorbed.

@@ -18,6 +18,19 @@ from alertfleet.models import (
     RouteDecision,
     utcnow,
 )
+from alertfleet.usage import Usage
+
+RESOLVED_BEFORE: InvestigationStatus = "resolved-before-investigation"
+
+# KEYS: the record. ARGV: worker, now. A queued record whose resolution already arrived is never started.
+_START = """
+if redis.call('HGET', KEYS[1], 'status') == 'queued' and redis.call('HGET', KEYS[1], 'resolved') == '1' then
+  redis.call('HSET', KEYS[1], 'status', 'resolved-before-investigation', 'updated_at', ARGV[2])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[1], 'updated_at', ARGV[2])
+return 1
+"""
 
 
 def _text(value: Any) -> str:
@@ -48,16 +61,17 @@ def parse_investigation(raw: Mapping[Any, Any]) -> Investigation | None:
 
 
 def public_view(investigation: Investigation) -> dict[str, Any]:
-    """The `/api/v1/investigations/{id}` shape: {id, status, result}."""
+    """The `/api/v1/investigations/{id}` shape: {id, status, result, usage, partial, partial_reason, ...}."""
     result: dict[str, Any] | None = None
-    if investigation.result is not None:
-        res = investigation.result
+    res = investigation.result
+    if res is not None:
         result = {
             "analysis": res.analysis,
             "sections": res.sections.as_holmes(),
             "model": res.model,
             "mode": res.mode,
             "token_count": res.token_count,
+            "duration_seconds": res.duration_seconds,
             "tool_calls": [call.model_dump() for call in res.tool_calls],
             "degraded_reason": res.degraded_reason,
             "confidence": res.confidence,
@@ -69,6 +83,10 @@ def public_view(investigation: Investigation) -> dict[str, Any]:
         "id": investigation.id,
         "status": investigation.status,
         "result": result,
+        # What it cost (zeros before, or without, any model call) and whether a limit cut it short.
+        "usage": (res.usage if res is not None else Usage()).model_dump(),
+        "partial": res.partial if res is not None else False,
+        "partial_reason": res.partial_reason if res is not None else None,
         "resolved": investigation.resolved,
         "error": investigation.error,
         "title": investigation.event.title,
@@ -103,6 +121,13 @@ class InvestigationStore:
     def set_status(self, investigation_id: str, status: InvestigationStatus, **fields: str) -> None:
         mapping = {"status": status, "updated_at": utcnow().isoformat(), **fields}
         cast(Any, self.client).hset(investigation_redis_key(investigation_id), mapping=mapping)
+
+    def start(self, investigation_id: str, worker: str) -> bool:
+        """Mark it running, atomically unless its resolution arrived first (then it is recorded as
+        resolved-before-investigation and False says: do not investigate)."""
+        key = investigation_redis_key(investigation_id)
+        started = cast(Any, self.client).eval(_START, 1, key, worker, utcnow().isoformat())
+        return bool(int(started))
 
     def complete(self, investigation_id: str, result: InvestigationResult) -> None:
         self.set_status(investigation_id, "completed", result=result.model_dump_json(), error="")
@@ -159,10 +184,11 @@ class InvestigationStore:
         key = investigation_redis_key(investigation_id)
         with self.client.lock(investigation_lock_key(investigation_id), timeout=30, blocking_timeout=30):
             investigation = self.load(investigation_id)
-            if investigation is None or investigation.status not in ("completed", "failed"):
+            if investigation is None or investigation.status not in ("completed", "failed", RESOLVED_BEFORE):
                 return False
             pipe = cast(Any, self.client).pipeline()
             pipe.hset(key, mapping={"status": "queued", "updated_at": utcnow().isoformat(), "error": ""})
+            pipe.hdel(key, "resolved")  # asked for by a person: investigated even if its alerts resolved
             pipe.hincrby(key, "runs", 1 if cast(Any, self.client).hexists(key, "runs") else 2)
             pipe.execute()
         return True

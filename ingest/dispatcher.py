@@ -129,7 +129,12 @@ class Dispatcher:
             task = TASK_FOR_ACTION.get(action)
             if task is not None:
                 args = [data["inv"]] if action == "investigate" else [data["inv"], data["event"]]
-                self.celery.send_task(task, args=args, retry=True, retry_policy={"max_retries": 5})
+                # ALERTFLEET_DEBOUNCE: a new problem's investigation starts that much later (the broker
+                # keeps the countdown across restarts); a flap resolved meanwhile is never investigated.
+                countdown = self.settings.debounce if action == "investigate" and self.settings.debounce else None
+                self.celery.send_task(
+                    task, args=args, countdown=countdown, retry=True, retry_policy={"max_retries": 5}
+                )
                 metrics.DISPATCHED.labels(action).inc()
             else:
                 log.info("dispatcher_skipped", action=action, investigation_id=data.get("inv"))

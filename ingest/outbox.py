@@ -44,6 +44,8 @@ if inv and redis.call('EXISTS', ARGV[8] .. inv) == 1 then
   if ARGV[2] == 'resolved' then
     action = 'resolve'
     redis.call('DEL', KEYS[2])
+    -- Marked now, in this step: a worker that has not started it yet sees it and never investigates.
+    redis.call('HSET', ARGV[8] .. inv, 'resolved', '1')
   else
     action = 'attach'
   end

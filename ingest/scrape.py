@@ -28,9 +28,11 @@ from alertfleet.keys import (
     FLEET_METRICS,
     LLM_WAIT_METRICS,
     ROUTE_METRICS,
+    TOKEN_BUDGET,
 )
 from alertfleet.metrics_dir import MULTIPROC_ENV
 from alertfleet.queue import ALL_QUEUES
+from ingest.budget_metrics import TOKEN_BUDGET_GAUGES
 from ingest.llm_metrics import MODEL_WAITS
 from ingest.route_metrics import ROUTE_COUNTS
 
@@ -75,7 +77,7 @@ class FleetGauges(Collector):
 FLEET_COUNTS = FleetCounts()
 FLEET_GAUGES = FleetGauges()
 FLEET_REGISTRY = CollectorRegistry(auto_describe=False)
-for _collector in (ROUTE_COUNTS, FLEET_COUNTS, FLEET_GAUGES, MODEL_WAITS):
+for _collector in (ROUTE_COUNTS, FLEET_COUNTS, FLEET_GAUGES, MODEL_WAITS, TOKEN_BUDGET_GAUGES):
     FLEET_REGISTRY.register(_collector)
 
 
@@ -88,10 +90,11 @@ async def refresh(client: aioredis.Redis) -> None:
     pipe.hgetall(FLEET_METRICS)
     pipe.hgetall(DLQ_DROPPED)
     pipe.hgetall(LLM_WAIT_METRICS)
+    pipe.hgetall(TOKEN_BUDGET)
     for queue in ALL_QUEUES:
         pipe.llen(queue)
     try:
-        dead, length, routes, fleet, dropped, waits, *queues = await pipe.execute()
+        dead, length, routes, fleet, dropped, waits, budget, *queues = await pipe.execute()
     except REDIS_ERRORS:
         return
     FLEET_GAUGES.dead_letters, FLEET_GAUGES.stream_length = float(dead), float(length)
@@ -100,6 +103,7 @@ async def refresh(client: aioredis.Redis) -> None:
     FLEET_COUNTS.update(fleet)
     FLEET_GAUGES.dead_letters_dropped = {"age": 0.0, "count": 0.0} | {_text(k): float(v) for k, v in dropped.items()}
     MODEL_WAITS.update(waits)
+    TOKEN_BUDGET_GAUGES.update(budget)
     FLEET_GAUGES.stream_pending = await _pending(client)
 
 

@@ -15,8 +15,10 @@ from alertfleet.durability import durability_warnings, normalise
 from alertfleet.limits import FleetRateLimiter, vendor_limits
 from alertfleet.queue import make_celery
 from alertfleet.settings import get_settings
+from alertfleet.token_budget import TokenBudget
 from workers.dlq import DeadLetters
 from workers.investigator.model_calls import build_limiter, install_limiter
+from workers.investigator.usage_meter import install_fleet_usage
 from workers.leases import LeaseKeeper
 from workers.route_config import routing
 
@@ -41,8 +43,16 @@ def rate_limiter() -> FleetRateLimiter:
 
 
 def _install_model_limiter() -> None:
-    """Model calls in every worker process and host share one set of limits, in Redis."""
+    """Model calls in every worker process and host share one set of limits, in Redis, and count their
+    usage there (the /metrics counters and the hourly token budget)."""
     install_limiter(build_limiter(get_settings(), redis_client(), lambda: routing().config))
+    hourly_budget()
+
+
+@lru_cache(maxsize=1)
+def hourly_budget() -> TokenBudget:
+    """The fleet's hourly token budget; every model call of this process spends it (and is counted)."""
+    return install_fleet_usage(redis_client(), get_settings().token_budget_per_hour)
 
 
 _install_model_limiter()

@@ -17,12 +17,13 @@ from alertfleet.models import Event, Investigation, InvestigationResult, RouteDe
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
 from alertfleet.settings import get_settings
-from alertfleet.state import InvestigationStore
+from alertfleet.state import RESOLVED_BEFORE, InvestigationStore
 from alertfleet.writing import RateLimited, WriteError, WriteResult
-from workers.app import app, rate_limiter, redis_client
+from workers.app import app, hourly_budget, rate_limiter, redis_client
 from workers.destinations import destinations_for, writer_for
 from workers.dlq import DeadLetter, DeadLetters
 from workers.failures import GuardedTask
+from workers.investigator.enrich import enrich
 from workers.investigator.loop import ModelUnavailable
 from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
@@ -74,25 +75,37 @@ def investigate(self: Task, investigation_id: str) -> str:
     if investigation.status == "completed":
         fan_out(investigation)  # a redelivery: writes are idempotent, so finishing the fan-out is safe
         return "already-completed"
+    if investigation.status == RESOLVED_BEFORE:
+        return RESOLVED_BEFORE
     decision = _route(store, investigation)
     if decision.investigate == "skip":
         store.set_status(investigation_id, "completed", error="")  # nothing to investigate, nothing to write
         log.info("investigation_skipped", investigation_id=investigation_id, route=decision.routes[0])
         _count_finished("skipped", decision)
         return "skipped"
-    store.set_status(investigation_id, "running", worker=str(self.request.hostname or ""))
+    if not store.start(investigation_id, str(self.request.hostname or "")):
+        # Its resolution arrived first (ingest marked it atomically): nothing to find, nothing to post.
+        log.info("investigation_resolved_before_start", investigation_id=investigation_id)
+        fleet_metrics.record(redis_client(), fleet_metrics.INVESTIGATIONS_SKIPPED, {"reason": RESOLVED_BEFORE})
+        return RESOLVED_BEFORE
     started = time.monotonic()
+    spent = budget_spent_note() if decision.investigate == "llm" else None
     try:
-        result = run_investigation(
-            investigation.event,
-            get_settings(),
-            degrade=self.request.retries >= self.max_retries,
-            mode=decision.investigate,
-            model=decision.model,
-            max_steps=decision.max_steps,
-            call_timeout=decision.timeout,
-            toolsets=decision.toolsets,
-            toolbox=current_toolbox(),
+        result = (
+            enrich(investigation.event, degraded_reason=spent, model_skipped=True)
+            if spent is not None
+            else run_investigation(
+                investigation.event,
+                get_settings(),
+                degrade=self.request.retries >= self.max_retries,
+                mode=decision.investigate,
+                model=decision.model,
+                max_steps=decision.max_steps,
+                max_tokens=decision.max_tokens,
+                call_timeout=decision.timeout,
+                toolsets=decision.toolsets,
+                toolbox=current_toolbox(),
+            )
         )
     except ModelUnavailable as exc:
         log.warning("model_unavailable", investigation_id=investigation_id, error=str(exc))
@@ -114,9 +127,14 @@ def _count_finished(
     if result is None:
         return
     fleet_metrics.observe(client, fleet_metrics.INVESTIGATION_SECONDS, {"mode": result.mode}, seconds)
-    if result.model:
-        fleet_metrics.record(client, fleet_metrics.LLM_TOKENS, {"model": result.model}, result.token_count)
-        fleet_metrics.record(client, fleet_metrics.LLM_COST, {"model": result.model}, result.cost_usd)
+
+
+def budget_spent_note() -> str | None:
+    """The visible note when the fleet's hourly token budget is spent (and counted), else None."""
+    note = hourly_budget().spent_note()
+    if note is not None:
+        fleet_metrics.record(redis_client(), fleet_metrics.TOKEN_BUDGET_EXHAUSTED, {})
+    return note
 
 
 def _count_write(vendor: str, outcome: str) -> None:

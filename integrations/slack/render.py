@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from alertfleet.models import Investigation
+from alertfleet.usage import usage_footer
 from alertfleet.writing import truncate
 from integrations.slack.app_blocks import actions_block
 
@@ -83,10 +84,15 @@ def _links(investigation: Investigation) -> str:
     if event.external_url:
         links.append(f"<{event.external_url}|Alertmanager>")
     result = investigation.result
-    mode = f"model {result.model}" if result and result.model else "enrichment (no model)"
+    if result and result.model:
+        # `model · N calls · T tokens · $0.0123 · 14 s` (alertfleet/usage.py: the API's numbers)
+        mode = usage_footer(result.model, result.usage, result.duration_seconds)
+    else:
+        mode = "enrichment (no model)"
     calls = [f"{len(result.tool_calls)} tool call{'s' if len(result.tool_calls) != 1 else ''}"] if result and result.mode == "llm" else []
     runs = [f"investigated {investigation.runs} times"] if investigation.runs > 1 else []
-    return " · ".join([*links, f"{mode}", *calls, *runs, f"id `{investigation.id}`"])
+    partial = [f"partial answer ({result.partial_reason})"] if result and result.partial else []
+    return " · ".join([*links, f"{mode}", *calls, *partial, *runs, f"id `{investigation.id}`"])
 
 
 def render_text(investigation: Investigation) -> str:

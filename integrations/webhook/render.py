@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alertfleet.models import Investigation
+from alertfleet.usage import Usage
 
 SOURCE = "alertfleet"
 
@@ -16,7 +17,8 @@ def iso_timestamp(moment: datetime) -> str:
 
 
 def render_payload(investigation: Investigation, timestamp: datetime) -> dict[str, Any]:
-    """`{timestamp, source, type, data: {query, analysis, sections, model, token_count}}` plus
+    """`{timestamp, source, type, data: {query, analysis, sections, model, token_count,
+    usage, partial, partial_reason}}` plus
     `investigation_id` and `dedup_key` (the problem key: sha256(groupKey), also the PD dedup_key
     and the OpsGenie alias), identical on every delivery of the same investigation."""
     result = investigation.result
@@ -38,6 +40,10 @@ def render_payload(investigation: Investigation, timestamp: datetime) -> dict[st
             },
             "model": result.model if result is not None else None,
             "token_count": result.token_count if result is not None else 0,
+            # alertfleet's addition: {model_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd}
+            "usage": (result.usage if result is not None else Usage()).model_dump(),
+            "partial": result.partial if result is not None else False,
+            "partial_reason": result.partial_reason if result is not None else None,
         },
     }
 

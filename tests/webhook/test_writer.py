@@ -11,6 +11,7 @@ import redis
 
 from alertfleet.models import Event, Investigation, InvestigationResult, Sections, WriteRecord
 from alertfleet.settings import Settings
+from alertfleet.usage import Usage
 from alertfleet.writing import RateLimited, WriteError
 from integrations.webhook.render import render_payload
 from integrations.webhook.writer import SIGNATURE_HEADER, WebhookEndpoint, WebhookWriter, signature
@@ -33,7 +34,10 @@ def _investigation(analysis: str = "Full analysis text...") -> Investigation:
         root_causes="memory leak",
         next_steps="1. raise limits",
     )
-    result = InvestigationResult(analysis=analysis, sections=sections, model="sonnet", mode="llm", token_count=1500)
+    usage = Usage(model_calls=3, prompt_tokens=1400, completion_tokens=100, total_tokens=1500, cost_usd=0.0123)
+    result = InvestigationResult(
+        analysis=analysis, sections=sections, model="sonnet", mode="llm", token_count=1500, usage=usage
+    )
     event = Event(source="alertmanager", title="why is payment-service crashing?", group_key="g")
     return Investigation(id="inv-7", problem_key="p" * 64, status="completed", event=event, result=result)
 
@@ -60,6 +64,15 @@ def test_payload_is_the_holmes_shape_with_alertfleet_ids() -> None:
             },
             "model": "sonnet",
             "token_count": 1500,
+            "usage": {
+                "model_calls": 3,
+                "prompt_tokens": 1400,
+                "completion_tokens": 100,
+                "total_tokens": 1500,
+                "cost_usd": 0.0123,
+            },
+            "partial": False,
+            "partial_reason": None,
         },
     }
 

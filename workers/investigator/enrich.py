@@ -19,7 +19,8 @@ def _alert_lines(event: Event) -> list[str]:
     return lines
 
 
-def enrich(event: Event, degraded_reason: str | None = None) -> InvestigationResult:
+def enrich(event: Event, degraded_reason: str | None = None, *, model_skipped: bool = False) -> InvestigationResult:
+    """`model_skipped`: the model was not called on purpose (the hourly token budget is spent), not failed."""
     annotations = event.annotations
     first = event.alerts[0] if event.alerts else None
     summary = annotations.get("summary") or (first.annotations.get("summary") if first else "") or event.title
@@ -36,11 +37,11 @@ def enrich(event: Event, degraded_reason: str | None = None) -> InvestigationRes
     if generator:
         steps.append(f"{len(steps) + 1}. Open the alert's source query: {generator}")
     steps.append(f"{len(steps) + 1}. Check recent changes to the affected service.")
-    root = (
-        "No model configured: root cause not analysed."
-        if degraded_reason is None
-        else (f"Model unavailable ({degraded_reason}): root cause not analysed.")
-    )
+    if degraded_reason is None:
+        root = "No model configured: root cause not analysed."
+    else:
+        why = "Model not called" if model_skipped else "Model unavailable"
+        root = f"{why} ({degraded_reason}): root cause not analysed."
     sections = Sections(
         alert_explanation=explanation,
         key_findings="\n".join(findings),

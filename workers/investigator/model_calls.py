@@ -22,6 +22,7 @@ from alertfleet.config import RoutingConfig
 from alertfleet.model_limits import LocalSlots, ModelLimiter, ModelLimitSpec, RedisSlots, limits_table
 from alertfleet.settings import Settings, get_settings
 from alertfleet.writing import retry_after_seconds
+from workers.investigator.usage_meter import record_call
 from workers.policy import backoff
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -107,6 +108,7 @@ def limited_completion(model: str, messages: list[dict[str, Any]], timeout: floa
             log.info("model_slot_waited", model=model, seconds=round(waited, 3))
         usage = getattr(response, "usage", None)
         limiter.spend_tokens(model, int(getattr(usage, "total_tokens", 0) or 0) - estimate)
+        record_call(model, response)  # the one place every model call's usage and cost is counted
         return response
 
 
