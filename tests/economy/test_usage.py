@@ -32,6 +32,7 @@ def test_priced_model_shows_the_same_usage_everywhere(
 ) -> None:
     model = "openai/gpt-4o-mini"  # priced in litellm's local map; served by the stub
     economy.env["MODEL"] = model
+    economy.env["ALERTFLEET_INVESTIGATION_VERDICT"] = "true"  # the verdict's call is metered like the rest
     data = _finished(economy, slack_stub, webhook_receiver, "PricedUsage")
     usage = data["usage"]
     assert usage["model_calls"] == 3  # one tool step, the answer, the verdict
@@ -62,12 +63,12 @@ def test_unpriced_model_has_cost_unknown_not_an_error(
 ) -> None:
     data = _finished(economy, slack_stub, webhook_receiver, "UnpricedUsage")  # MODEL openai/stub-model
     usage = data["usage"]
-    assert usage["model_calls"] == 3 and usage["total_tokens"] > 0
+    assert usage["model_calls"] == 2 and usage["total_tokens"] > 0  # a tool step and the answer; no verdict
     assert usage["cost_usd"] is None
     assert data["result"]["mode"] == "llm" and data["result"]["degraded_reason"] is None
     footer = _footer(slack_stub)
-    assert f"openai/stub-model · 3 calls · {usage['total_tokens']:,} tokens · cost unknown · " in footer
+    assert f"openai/stub-model · 2 calls · {usage['total_tokens']:,} tokens · cost unknown · " in footer
     assert webhook_receiver.deliveries[0].json["data"]["usage"]["cost_usd"] is None
     metrics = economy.metrics()
-    assert metrics[("alertfleet_llm_calls_total", (("model", "openai/stub-model"),))] == 3
+    assert metrics[("alertfleet_llm_calls_total", (("model", "openai/stub-model"),))] == 2
     assert ("alertfleet_llm_cost_usd_total", (("model", "openai/stub-model"),)) not in metrics
