@@ -2,6 +2,9 @@
 
 The record (key: investigation, destination, target) is what makes a redelivered task update or skip
 instead of posting twice. The lock makes concurrent writes of one key take turns.
+
+Every writer is handed the investigation redacted (alertfleet/redaction.py): whatever a vendor
+renders — findings, labels, annotations, tool excerpts, a degraded reason — has no secret left in it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import redis.exceptions
 
 from alertfleet.keys import lock_key, write_intent_key, write_key
 from alertfleet.models import Investigation, WriteRecord
+from alertfleet.redaction import redact_value
 from alertfleet.writing import FindsLostWrites, Writer, WriteResult
 
 # A write holds its key's lock for at most this long: a killed worker's lock frees itself in time
@@ -33,6 +37,11 @@ class WriteBusy(Exception):
 
 
 RECORD_TTL = 30 * 24 * 3600
+
+
+def redacted(investigation: Investigation) -> Investigation:
+    """The investigation as writers may send it: every string in it with secrets masked."""
+    return Investigation.model_validate(redact_value(investigation.model_dump(mode="json")))
 
 
 def load_record(client: redis.Redis, key: str) -> WriteRecord | None:
@@ -62,6 +71,7 @@ def perform_write(
         investigation = load(investigation_id)
         if investigation is None or investigation.result is None:
             return None
+        investigation = redacted(investigation)
         previous = load_record(client, key)
         if previous is None:
             intent = redis_any.get(write_intent_key(key))
