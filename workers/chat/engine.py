@@ -109,8 +109,10 @@ def _run(conversation: Conversation, call_id: str, name: str, raw_arguments: str
 
 
 def _tool_message(run: ToolRun) -> dict[str, Any]:
-    """The model hears the result fenced as untrusted data; the caller's view (run.event()) stays plain."""
-    content = fence_result(run.name, str(run.data or run.error or ""))
+    """The model hears the result fenced as untrusted data; the caller's view (run.event()) stays plain.
+    A denial is alertfleet's own word, not the tool's output: it stands unfenced."""
+    text = str(run.data or run.error or "")
+    content = text if run.data is None and run.error == DENIED else fence_result(run.name, text)
     return {"role": "tool", "tool_call_id": run.tool_call_id, "name": run.name, "content": content}
 
 

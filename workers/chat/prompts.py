@@ -71,12 +71,10 @@ def _format_instruction(response_format: dict[str, Any] | None) -> str | None:
 
 def chat_messages(body: ChatRequest) -> tuple[Messages, Event]:
     system, rest = _history(body.conversation_history)
+    # A client's own system message is returned in conversation_history as sent (HolmesGPT's contract):
+    # the rule comes with ours; the tool results it fetches are fenced either way.
     system = _with_system(
-        system,
-        CHAT_SYSTEM_PROMPT,
-        body.additional_system_prompt,
-        _format_instruction(body.response_format),
-        UNTRUSTED_DATA_RULE,  # a client's own system message still hears the rule
+        system, CHAT_SYSTEM_PROMPT, body.additional_system_prompt, _format_instruction(body.response_format)
     )
     messages = [system, *rest]
     if body.ask:
