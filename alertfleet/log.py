@@ -46,7 +46,7 @@ def secrets_of(settings: FleetSettings) -> list[str | None]:
         pairs = settings.flower_basic_auth.get_secret_value().split(",")
         values += [settings.flower_basic_auth.get_secret_value(), *pairs, *(p.partition(":")[2] for p in pairs)]
     for name, value in os.environ.items():
-        if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
+        if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "_ACCESS_KEY")):
             values.append(value)
     # PROMETHEUS_HEADERS carries credentials (the prometheus toolset sends them), expanded or not.
     with contextlib.suppress(ValueError):  # validated at start-up; nothing to mask if a variable vanished
