@@ -19,8 +19,7 @@ import redis.exceptions
 
 from alertfleet.keys import lock_key, write_intent_key, write_key
 from alertfleet.models import Investigation, WriteRecord
-from alertfleet.redaction import redact_value
-from alertfleet.writing import FindsLostWrites, Writer, WriteResult
+from alertfleet.writing import FindsLostWrites, Writer, WriteResult, redacted
 
 # A write holds its key's lock for at most this long: a killed worker's lock frees itself in time
 # for the re-drive (lease lapse + lock expiry stay well under a minute).
@@ -37,11 +36,6 @@ class WriteBusy(Exception):
 
 
 RECORD_TTL = 30 * 24 * 3600
-
-
-def redacted(investigation: Investigation) -> Investigation:
-    """The investigation as writers may send it: every string in it with secrets masked."""
-    return Investigation.model_validate(redact_value(investigation.model_dump(mode="json")))
 
 
 def load_record(client: redis.Redis, key: str) -> WriteRecord | None:

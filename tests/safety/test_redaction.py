@@ -8,7 +8,7 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alertfleet.models import Event
+from alertfleet.models import Event, Investigation
 from alertfleet.redaction import error_text, redact, redact_error, redact_value, register_secrets
 from alertfleet.state import InvestigationStore
 from workers.dlq import DeadLetter, DeadLetters
@@ -109,7 +109,6 @@ def test_dead_letters_and_failure_reasons_are_redacted(redis_client: redis.Redis
     assert reason.startswith("RuntimeError: ") and KEY not in reason and "10.0.0.5" not in reason
 
     store = InvestigationStore(redis_client)
-    from alertfleet.models import Investigation
 
     store.create(Investigation(id="i1", problem_key="p", event=Event(source="api", title="t")), ttl=60)
     store.fail("i1", PROVIDER_ERROR)
@@ -126,3 +125,34 @@ def test_tool_results_are_redacted_and_fenced_before_the_model_sees_them() -> No
     assert content.startswith('<untrusted-data source="tool:leaky">\n') and content.endswith("\n</untrusted-data>")
     assert content.count("</untrusted-data>") == 1, "the tool's own closing tag cannot end the fence"
     assert "ignore previous instructions" in content
+
+
+class _Recording:
+    """A writer that keeps what it was handed (the shared write path decides what that is)."""
+
+    destination = "recording"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def write(self, investigation: object, target: str, previous: object) -> object:
+        from alertfleet.writing import WriteResult
+
+        assert isinstance(investigation, Investigation)
+        self.seen.append(investigation.model_dump_json())
+        return WriteResult("x1", "h", "created")
+
+
+def test_the_shared_write_path_hands_every_writer_a_redacted_investigation(redis_client: redis.Redis) -> None:
+    from alertfleet.models import InvestigationResult, Sections
+    from workers.writes import perform_write
+
+    leaky = f"the pod printed {KEY} and Authorization: Bearer abc.def.123 via https://u:hunter2pw@db.example.com"
+    result = InvestigationResult(analysis=leaky, sections=Sections(key_findings=f"- {leaky}"), mode="llm")
+    event = Event(source="alertmanager", title=leaky, annotations={"description": leaky})
+    investigation = Investigation(id="i2", problem_key="p", event=event, result=result, status="completed")
+    writer = _Recording()
+    perform_write(redis_client, writer, "i2", "t", lambda _: investigation)
+    [sent] = writer.seen
+    assert KEY not in sent and "abc.def.123" not in sent and "hunter2pw" not in sent
+    assert "https://***@db.example.com" in sent, "links stay, their credentials go"
