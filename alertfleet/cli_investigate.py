@@ -136,10 +136,10 @@ def _destination_writer(
 
 
 def write_or_exit(writer: Writer, investigation: Investigation, target: str) -> WriteResult:
-    from alertfleet.writing import WriteError
+    from alertfleet.writing import WriteError, redacted
 
     try:
-        return writer.write(investigation, target, None)
+        return writer.write(redacted(investigation), target, None)
     except WriteError as err:
         typer.echo(f"alertfleet: {writer.destination} write failed: {err.reason}", err=True)
         raise typer.Exit(1) from None

@@ -5,28 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
 from alertfleet.headers import secret_values as header_secret_values
+from alertfleet.redaction import REDACTED, redact, register_secrets
 from alertfleet.settings import FleetSettings
 
-REDACTED = "***"
-_secrets: set[str] = set()
-
-
-def register_secrets(values: Iterable[str | None]) -> None:
-    """Remember secret values so that every log line has them masked."""
-    _secrets.update(value for value in values if value and len(value) >= 4)
-
-
-def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+__all__ = ["REDACTED", "configure_logging", "redact", "register_secrets", "secrets_of"]
 
 
 def _redact_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -42,9 +30,8 @@ class _RedactingFilter(logging.Filter):
     """Masks secrets in stdlib records too (celery, uvicorn, httpx)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _secrets:
-            record.msg = redact(record.getMessage())
-            record.args = None
+        record.msg = redact(record.getMessage())  # known values and token shapes alike
+        record.args = None
         return True
 
 
@@ -59,7 +46,7 @@ def secrets_of(settings: FleetSettings) -> list[str | None]:
         pairs = settings.flower_basic_auth.get_secret_value().split(",")
         values += [settings.flower_basic_auth.get_secret_value(), *pairs, *(p.partition(":")[2] for p in pairs)]
     for name, value in os.environ.items():
-        if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")):
+        if name.endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "_ACCESS_KEY")):
             values.append(value)
     # PROMETHEUS_HEADERS carries credentials (the prometheus toolset sends them), expanded or not.
     with contextlib.suppress(ValueError):  # validated at start-up; nothing to mask if a variable vanished

@@ -18,6 +18,7 @@ from alertfleet.models import (
     RouteDecision,
     utcnow,
 )
+from alertfleet.redaction import redact_error
 from alertfleet.usage import Usage
 
 RESOLVED_BEFORE: InvestigationStatus = "resolved-before-investigation"
@@ -145,12 +146,13 @@ class InvestigationStore:
     def fail(self, investigation_id: str, reason: str) -> None:
         """Mark it failed with the reason the API shows; a record already gone stays gone (no stub hash)."""
         if self.exists(investigation_id):
-            self.set_status(investigation_id, "failed", error=reason)
+            self.set_status(investigation_id, "failed", error=redact_error(reason))
 
     def note_error(self, investigation_id: str, reason: str) -> None:
         """Keep the status (a failed write does not undo the findings) but show why something did not happen."""
         cast(Any, self.client).hset(
-            investigation_redis_key(investigation_id), mapping={"error": reason, "updated_at": utcnow().isoformat()}
+            investigation_redis_key(investigation_id),
+            mapping={"error": redact_error(reason), "updated_at": utcnow().isoformat()},
         )
 
     def save_event(self, investigation_id: str, event: Event, notifications: int) -> None:

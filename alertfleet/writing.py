@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 from alertfleet.models import Investigation, WriteRecord
+from alertfleet.redaction import redact_value
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class FindsLostWrites(Protocol):
     def find_previous(self, investigation: Investigation, target: str, since: float) -> WriteResult | None:
         """The vendor object written for this investigation since `since` (unix time), if any."""
         ...
+
+
+def redacted(investigation: Investigation) -> Investigation:
+    """The investigation as a writer may send it: every string in it with secrets masked
+    (alertfleet/redaction.py). Both write paths — the fleet's (workers/writes.py) and the CLI's — hand
+    writers only this, so no vendor's renderer has to remember it."""
+    return Investigation.model_validate(redact_value(investigation.model_dump(mode="json")))
 
 
 def truncate(text: str, limit: int, marker: str = "\n… (truncated)") -> str:

@@ -12,6 +12,7 @@ import redis
 
 from alertfleet.keys import DLQ, DLQ_DROPPED, DLQ_INDEX
 from alertfleet.models import utcnow
+from alertfleet.redaction import redact_error, redact_value
 
 
 @dataclass
@@ -76,6 +77,10 @@ class DeadLetters:
         return int(cast(Any, self.client).eval(_ADD_AND_TRIM, len(keys), *keys, *args))
 
     def add(self, letter: DeadLetter) -> None:
+        """Every way into the dead letters comes here, so this is where their text is redacted: the reason
+        as error text (secrets and internal URLs), the task's arguments for secrets."""
+        letter.reason = redact_error(letter.reason)
+        letter.args = redact_value(letter.args)
         self._run(letter.id, json.dumps(asdict(letter)))
 
     def trim(self) -> int:

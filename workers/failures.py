@@ -14,7 +14,7 @@ import structlog
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 
-from alertfleet.log import redact
+from alertfleet.redaction import error_text
 from workers.policy import backoff
 
 log = structlog.get_logger("worker")
@@ -26,9 +26,9 @@ REASON_CHARS = 500
 
 
 def failure_reason(exc: BaseException) -> str:
-    """What the dead letter and the API say: the error's type and message, secrets masked, bounded."""
-    text = " ".join(str(exc).split())
-    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:REASON_CHARS]
+    """What the dead letter and the API say: the error's type and message, secrets and internal URLs
+    masked (alertfleet/redaction.py), bounded."""
+    return error_text(exc, REASON_CHARS)
 
 
 class GuardedTask(Task):  # type: ignore[misc]

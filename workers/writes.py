@@ -2,6 +2,9 @@
 
 The record (key: investigation, destination, target) is what makes a redelivered task update or skip
 instead of posting twice. The lock makes concurrent writes of one key take turns.
+
+Every writer is handed the investigation redacted (alertfleet/redaction.py): whatever a vendor
+renders — findings, labels, annotations, tool excerpts, a degraded reason — has no secret left in it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import redis.exceptions
 
 from alertfleet.keys import lock_key, write_intent_key, write_key
 from alertfleet.models import Investigation, WriteRecord
-from alertfleet.writing import FindsLostWrites, Writer, WriteResult
+from alertfleet.writing import FindsLostWrites, Writer, WriteResult, redacted
 
 # A write holds its key's lock for at most this long: a killed worker's lock frees itself in time
 # for the re-drive (lease lapse + lock expiry stay well under a minute).
@@ -62,6 +65,7 @@ def perform_write(
         investigation = load(investigation_id)
         if investigation is None or investigation.result is None:
             return None
+        investigation = redacted(investigation)
         previous = load_record(client, key)
         if previous is None:
             intent = redis_any.get(write_intent_key(key))

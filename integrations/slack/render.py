@@ -1,4 +1,9 @@
-"""Investigation -> Slack Block Kit blocks and a plain-text fallback, in HolmesGPT's message format."""
+"""Investigation -> Slack Block Kit blocks and a plain-text fallback, in HolmesGPT's message format.
+
+Every piece of text that did not come from alertfleet itself — the model's findings, alert names,
+labels and annotations — goes through integrations/slack/safe_text.py, so none of it can mention,
+broadcast or link; the only live links are the ones `_links` builds.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from alertfleet.models import Investigation
 from alertfleet.usage import usage_footer
 from alertfleet.writing import truncate
 from integrations.slack.app_blocks import actions_block
+from integrations.slack.safe_text import link, safe_markdown, safe_text
 
 SECTION_LIMIT = 3000  # Block Kit section text limit
 TEXT_LIMIT = 39_000  # chat.postMessage text limit is 40,000
@@ -17,10 +23,9 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def to_mrkdwn(markdown: str) -> str:
-    """Markdown as models write it -> Slack mrkdwn (bold, headings, links)."""
-    text = _BOLD.sub(r"*\1*", markdown)
-    text = re.sub(r"^#{1,6}\s*(.+)$", r"*\1*", text, flags=re.MULTILINE)
-    return re.sub(r"\[([^\]]+)\]\((https?://[^)]+)\)", r"<\2|\1>", text)
+    """Markdown as models write it -> inert Slack mrkdwn (bold, headings; links shown, not live)."""
+    text = _BOLD.sub(r"*\1*", safe_markdown(markdown))
+    return re.sub(r"^#{1,6}\s*(.+)$", r"*\1*", text, flags=re.MULTILINE)
 
 
 def _items(text: str) -> list[str]:
@@ -45,10 +50,10 @@ def _header(investigation: Investigation) -> str:
 def _facts(investigation: Investigation) -> str:
     event = investigation.event
     labels = event.labels
-    lines = [f"*Alert:* {labels.get('alertname') or event.title}"]
+    lines = [f"*Alert:* {safe_text(labels.get('alertname') or event.title)}"]
     for label, name in (("namespace", "Namespace"), ("severity", "Severity")):
         if labels.get(label):
-            lines.append(f"*{name}:* {labels[label]}")
+            lines.append(f"*{name}:* {safe_text(labels[label])}")
     if len(event.alerts) + event.omitted_alerts > 1:
         lines.append(f"*Alerts:* {len(event.alerts) + event.omitted_alerts}")
     return "\n".join(lines)
@@ -77,22 +82,22 @@ def _links(investigation: Investigation) -> str:
     links = []
     generator = next((alert.generatorURL for alert in event.alerts if alert.generatorURL), "")
     if generator:
-        links.append(f"<{generator}|Source>")
+        links.append(link(generator, "Source"))
     runbook = event.annotations.get("runbook_url")
     if runbook:
-        links.append(f"<{runbook}|Runbook>")
+        links.append(link(runbook, "Runbook"))
     if event.external_url:
-        links.append(f"<{event.external_url}|Alertmanager>")
+        links.append(link(event.external_url, "Alertmanager"))
     result = investigation.result
     if result and result.model:
         # `model · N calls · T tokens · $0.0123 · 14 s` (alertfleet/usage.py: the API's numbers)
-        mode = usage_footer(result.model, result.usage, result.duration_seconds)
+        mode = safe_text(usage_footer(result.model, result.usage, result.duration_seconds))
     else:
         mode = "enrichment (no model)"
     calls = [f"{len(result.tool_calls)} tool call{'s' if len(result.tool_calls) != 1 else ''}"] if result and result.mode == "llm" else []
     runs = [f"investigated {investigation.runs} times"] if investigation.runs > 1 else []
-    partial = [f"partial answer ({result.partial_reason})"] if result and result.partial else []
-    return " · ".join([*links, f"{mode}", *calls, *partial, *runs, f"id `{investigation.id}`"])
+    partial = [f"partial answer ({safe_text(result.partial_reason or '')})"] if result and result.partial else []
+    return " · ".join([*links, f"{mode}", *calls, *partial, *runs, f"id `{safe_text(investigation.id)}`"])
 
 
 def render_text(investigation: Investigation) -> str:

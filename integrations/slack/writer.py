@@ -62,7 +62,13 @@ class SlackWriter:
     def reply(self, channel: str, thread_ts: str, text: str) -> str:
         """Post `text` in the thread under `thread_ts` (a follow-up answer); Slack's ts of the reply."""
         response = self._call(
-            "chat_postMessage", channel=channel, thread_ts=thread_ts, text=truncate(text, TEXT_LIMIT), unfurl_links=False
+            "chat_postMessage",
+            channel=channel,
+            thread_ts=thread_ts,
+            text=truncate(text, TEXT_LIMIT),
+            unfurl_links=False,
+            link_names=False,
+            parse="none",
         )
         return str(response["ts"])
 
@@ -114,14 +120,30 @@ class SlackWriter:
     ) -> WriteResult:
         # The metadata lets `find_previous` recognise this message if our answer gets lost.
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"investigation_id": investigation_id}}
+        # link_names=False and parse="none": Slack must not turn names in the text into mentions.
         response = self._call(
-            "chat_postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
+            "chat_postMessage",
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            metadata=metadata,
+            link_names=False,
+            parse="none",
         )
         return WriteResult(str(response["ts"]), digest, "created", {"channel": str(response.get("channel") or channel)})
 
     def _update(self, previous: WriteRecord, text: str, blocks: list[dict[str, Any]], digest: str) -> WriteResult:
         channel = str(previous.details.get("channel") or previous.target)
-        self._call("chat_update", channel=channel, ts=previous.external_id, text=text, blocks=blocks)
+        self._call(
+            "chat_update",
+            channel=channel,
+            ts=previous.external_id,
+            text=text,
+            blocks=blocks,
+            link_names=False,
+            parse="none",
+        )
         return WriteResult(previous.external_id, digest, "updated", {"channel": channel})
 
     def _call(self, method: str, **kwargs: Any) -> Any:

@@ -54,12 +54,19 @@ def investigate(
     return result, script
 
 
+def unfenced(content: str, tool_name: str) -> str:
+    """A tool message's content inside its untrusted-data fence (asserted there: every result is fenced)."""
+    opening, closing = f'<untrusted-data source="tool:{tool_name}">\n', "\n</untrusted-data>"
+    assert content.startswith(opening) and content.endswith(closing), content[:200]
+    return content[len(opening) : -len(closing)]
+
+
 def results_by_tool(stub: ModelStub, result: InvestigationResult) -> dict[str, list[str]]:
-    """tool name -> the contents the model received for it, in call order."""
+    """tool name -> the contents the model received for it (inside their fence), in call order."""
     from tests.stubs.model import tool_results
 
     received = tool_results(stub.completions)
     found: dict[str, list[str]] = {}
     for record in result.tool_calls:
-        found.setdefault(record.tool_name, []).append(received[record.tool_call_id])
+        found.setdefault(record.tool_name, []).append(unfenced(received[record.tool_call_id], record.tool_name))
     return found

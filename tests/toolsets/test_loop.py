@@ -11,7 +11,7 @@ import pytest
 from alertfleet.models import Event
 from alertfleet.toolset_config import EffectiveToolsets
 from tests.stubs.model import ModelStub
-from tests.toolsets.helpers import MODEL, investigate, results_by_tool, use_model_stub
+from tests.toolsets.helpers import MODEL, investigate, results_by_tool, unfenced, use_model_stub
 from workers.investigator.result_cap import DEFAULT_CONTEXT_WINDOW, cap_result, count_tokens, result_token_cap
 from workers.investigator.toolsets import Tool, Toolset, params
 from workers.investigator.toolsets.registry import Toolbox
@@ -95,7 +95,7 @@ def test_errors_of_every_kind_reach_the_model_as_that_tools_result(model_stub: M
     assert errors[3] == "arguments must be a JSON object"
     received = model_stub.completions[1]["messages"]
     tool_messages = [m for m in received if m.get("role") == "tool"]
-    assert len(tool_messages) == 4 and all(m["content"].startswith("error: ") for m in tool_messages)
+    assert len(tool_messages) == 4 and all(unfenced(m["content"], m["name"]).startswith("error: ") for m in tool_messages)
     assert model_stub.violations == [], "every call was answered, as OpenAI requires"
 
 

@@ -16,9 +16,11 @@ import jsonschema
 
 from alertfleet.api_models import PendingApproval, ToolCallView, answer_schema
 from alertfleet.models import Event
+from alertfleet.redaction import error_text
 from workers.chat.events import error_event, token_count_event
 from workers.chat.tokens import token_metadata
 from workers.investigator.loop import LoopLimits, execute_tool_call
+from workers.investigator.tool_calls import fence_result
 from workers.investigator.toolsets import Tool
 
 import litellm  # isort: skip  (after loop: it sets LITELLM_LOCAL_MODEL_COST_MAP)
@@ -94,9 +96,9 @@ def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **
     try:
         return litellm.completion(model=model, messages=messages, timeout=limits.call_timeout, num_retries=0, **kwargs)
     except litellm.exceptions.RateLimitError as exc:
-        raise ChatFailed(f"Rate limit exceeded: {str(exc)[:200]}", rate_limited=True) from None
+        raise ChatFailed(f"Rate limit exceeded: {error_text(exc, 200)}", rate_limited=True) from None
     except Exception as exc:  # litellm maps every provider error to its own exception types
-        raise ChatFailed(f"model call failed: {type(exc).__name__}: {str(exc)[:300]}") from None
+        raise ChatFailed(f"model call failed: {error_text(exc, 300)}") from None  # redacted: it reaches the API
 
 
 def _run(conversation: Conversation, call_id: str, name: str, raw_arguments: str) -> ToolRun:
@@ -107,7 +109,11 @@ def _run(conversation: Conversation, call_id: str, name: str, raw_arguments: str
 
 
 def _tool_message(run: ToolRun) -> dict[str, Any]:
-    return {"role": "tool", "tool_call_id": run.tool_call_id, "name": run.name, "content": run.data or run.error}
+    """The model hears the result fenced as untrusted data; the caller's view (run.event()) stays plain.
+    A denial is alertfleet's own word, not the tool's output: it stands unfenced."""
+    text = str(run.data or run.error or "")
+    content = text if run.data is None and run.error == DENIED else fence_result(run.name, text)
+    return {"role": "tool", "tool_call_id": run.tool_call_id, "name": run.name, "content": content}
 
 
 def _unanswered_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

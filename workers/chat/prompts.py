@@ -18,14 +18,27 @@ from alertfleet.api_models import (
 from alertfleet.kubernaut_models import IncidentRequest
 from alertfleet.models import Event, InvestigateRequest
 from integrations.holmes_api.source import event_from_request
+from workers.investigator.fencing import UNTRUSTED_DATA_RULE, fence
 from workers.investigator.prompt import SYSTEM_PROMPT, user_prompt
 
-CHAT_SYSTEM_PROMPT = """You are alertfleet, an on-call assistant for production systems.
+# The caller's own `ask` is the operator speaking; alert payloads, earlier results and tool output are
+# fenced as untrusted data (workers/investigator/fencing.py), as the rule at the end of each prompt says.
+CHAT_SYSTEM_PROMPT = (
+    """You are alertfleet, an on-call assistant for production systems.
 Use the tools to gather facts before answering; never invent data a tool did not return.
-Answer in markdown, concisely."""
+Answer in markdown, concisely.
 
-WORKLOAD_PROMPT = """You check the health of one workload: find what is wrong with it, if anything, and why.
-Use the tools to gather facts; never invent data a tool did not return."""
+"""
+    + UNTRUSTED_DATA_RULE
+)
+
+WORKLOAD_PROMPT = (
+    """You check the health of one workload: find what is wrong with it, if anything, and why.
+Use the tools to gather facts; never invent data a tool did not return.
+
+"""
+    + UNTRUSTED_DATA_RULE
+)
 
 Messages = list[dict[str, Any]]
 
@@ -58,6 +71,8 @@ def _format_instruction(response_format: dict[str, Any] | None) -> str | None:
 
 def chat_messages(body: ChatRequest) -> tuple[Messages, Event]:
     system, rest = _history(body.conversation_history)
+    # A client's own system message is returned in conversation_history as sent (HolmesGPT's contract):
+    # the rule comes with ours; the tool results it fetches are fenced either way.
     system = _with_system(
         system, CHAT_SYSTEM_PROMPT, body.additional_system_prompt, _format_instruction(body.response_format)
     )
@@ -70,11 +85,14 @@ def chat_messages(body: ChatRequest) -> tuple[Messages, Event]:
 def issue_chat_messages(body: IssueChatRequest) -> tuple[Messages, Event]:
     system, rest = _history(body.conversation_history)
     result = body.investigation_result
-    context = (
-        f"This conversation is about an issue of type {body.issue_type}. A previous investigation found:\n"
+    found = (
         f"{result.result or '(no analysis)'}\nIts tool results: {json.dumps(result.tools or [], default=str)[:20_000]}"
     )
-    system = _with_system(system, CHAT_SYSTEM_PROMPT, context, body.additional_system_prompt)
+    context = (
+        f"This conversation is about an issue of type {body.issue_type}. A previous investigation found:\n"
+        + fence("investigation", found)
+    )
+    system = _with_system(system, CHAT_SYSTEM_PROMPT, context, body.additional_system_prompt, UNTRUSTED_DATA_RULE)
     event = _chat_event(body.issue_type, context={"investigation_result": result.model_dump()})
     return [system, *rest, {"role": "user", "content": body.ask}], event
 
@@ -82,12 +100,14 @@ def issue_chat_messages(body: IssueChatRequest) -> tuple[Messages, Event]:
 def workload_chat_messages(body: WorkloadHealthChatRequest) -> tuple[Messages, Event]:
     system, rest = _history(body.conversation_history)
     previous = body.workload_health_result
+    found = (
+        f"{previous.analysis or '(no analysis)'}\nIts tool results: {json.dumps(previous.tools or [], default=str)[:20_000]}"
+    )
     context = (
         f"This conversation is about the workload {json.dumps(body.resource, sort_keys=True)}. A previous health "
-        f"check found:\n{previous.analysis or '(no analysis)'}\n"
-        f"Its tool results: {json.dumps(previous.tools or [], default=str)[:20_000]}"
+        "check found:\n" + fence("investigation", found)
     )
-    system = _with_system(system, CHAT_SYSTEM_PROMPT, context)
+    system = _with_system(system, CHAT_SYSTEM_PROMPT, context, UNTRUSTED_DATA_RULE)
     event = _chat_event(f"{body.resource.get('kind', 'workload')} {body.resource.get('name', '')}", body.resource)
     return [system, *rest, {"role": "user", "content": body.ask}], event
 
@@ -97,7 +117,7 @@ def sections_prompt(sections: dict[str, str]) -> str:
     return (
         "You are alertfleet, an on-call assistant investigating production alerts.\n"
         "Use the tools to gather facts before concluding; never invent data a tool did not return.\n"
-        f"Answer in markdown with exactly these headings, in this order:\n{headings}"
+        f"Answer in markdown with exactly these headings, in this order:\n{headings}\n\n{UNTRUSTED_DATA_RULE}"
     )
 
 
@@ -151,5 +171,5 @@ def robusta_messages(body: RobustaChatRequest) -> tuple[Messages, Event]:
     system = _with_system(None, CHAT_SYSTEM_PROMPT, body.additional_system_prompt)
     ask = body.ask
     if body.payload:
-        ask += f"\n\nAlert payload:\n{json.dumps(body.payload, sort_keys=True, default=str)}"
+        ask += "\n\nAlert payload:\n" + fence("alert", json.dumps(body.payload, sort_keys=True, default=str))
     return [system, {"role": "user", "content": ask}], _chat_event(body.ask, body.payload)

@@ -11,6 +11,7 @@ import structlog
 from celery import Task
 
 from alertfleet.queue import TASK_CHAT
+from alertfleet.redaction import error_text
 from alertfleet.sessions import Session, SessionStore
 from alertfleet.settings import get_settings
 from workers.app import app, redis_client
@@ -39,7 +40,7 @@ def chat(self: Task, session_id: str) -> str:
     except ChatFailed as failure:
         return _fail(store, session, emit, failure.event)
     except Exception as exc:  # never leave a client waiting: an unexpected failure is reported, not lost
-        log.error("session_error", session_id=session_id, kind=session.kind, error=repr(exc)[:300])
+        log.error("session_error", session_id=session_id, kind=session.kind, error=error_text(exc, 300))
         return _fail(store, session, emit, error_event(f"internal error: {type(exc).__name__}"))
     store.transition(session, "completed", "Analysis complete", result=answer.body)
     emit(answer.event, answer.data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alertfleet.models import Event, InvestigationResult, Sections
+from alertfleet.redaction import redact_error
 
 
 def _alert_lines(event: Event) -> list[str]:
@@ -21,6 +22,8 @@ def _alert_lines(event: Event) -> list[str]:
 
 def enrich(event: Event, degraded_reason: str | None = None, *, model_skipped: bool = False) -> InvestigationResult:
     """`model_skipped`: the model was not called on purpose (the hourly token budget is spent), not failed."""
+    # The reason is a model provider's error text: it is stored, shown and posted, so redacted here too.
+    degraded_reason = redact_error(degraded_reason) if degraded_reason else degraded_reason
     annotations = event.annotations
     first = event.alerts[0] if event.alerts else None
     summary = annotations.get("summary") or (first.annotations.get("summary") if first else "") or event.title

@@ -17,11 +17,12 @@ from typing import Any
 import structlog
 
 from alertfleet.models import Event, InvestigationResult, ToolCallRecord
+from alertfleet.redaction import error_text
 from workers.investigator.model_calls import limited_completion
 from workers.investigator.prompt import SYSTEM_PROMPT, user_prompt
 from workers.investigator.result_cap import result_token_cap
 from workers.investigator.sections import parse_sections
-from workers.investigator.tool_calls import ToolCall, ToolRunLimits, run_one, run_tool_calls
+from workers.investigator.tool_calls import ToolCall, ToolRunLimits, run_tool_calls, run_unfenced
 from workers.investigator.toolsets import Tool
 from workers.investigator.usage_meter import current_usage, metered
 
@@ -66,7 +67,7 @@ def execute_tool_call(
     The one seam chat (workers/chat/) runs tools through, so it runs them exactly as investigations do."""
     limits = ToolRunLimits(timeout, 1, result_token_cap(model), model)
     tool = next((tool for tool in tools if tool.name == name), None)
-    content, record = run_one(ToolCall("", name, raw_arguments), tool, event, limits)
+    content, record = run_unfenced(ToolCall("", name, raw_arguments), tool, event, limits)  # chat fences it
     return content, record.error is not None, dict(record.arguments)
 
 
@@ -74,7 +75,7 @@ def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **
     try:
         return limited_completion(model, messages, limits.call_timeout, **kwargs)
     except Exception as exc:  # litellm maps every provider error to its own exception types; limits too
-        raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        raise ModelUnavailable(error_text(exc, 300)) from None  # provider text can quote keys and hosts
 
 
 def investigate_with_model(

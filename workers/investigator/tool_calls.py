@@ -3,6 +3,9 @@
 Whatever happens to a call — bad JSON, unknown tool, HTTP error, a hung server — the model gets that
 call's answer as text (an error says why), and the investigation records name, arguments, an excerpt,
 the error and the duration.
+
+This is the one place tool output is made safe for the model: secrets masked (alertfleet/redaction.py)
+and the text fenced as untrusted data (workers/investigator/fencing.py) — for investigations and chat alike.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alertfleet.models import Event, ToolCallRecord
+from alertfleet.redaction import redact
+from workers.investigator.fencing import fence
 from workers.investigator.result_cap import cap_result
 from workers.investigator.toolsets import Tool, ToolError
 
@@ -67,7 +72,22 @@ def _with_timeout(tool: Tool, event: Event, arguments: dict[str, Any], timeout: 
     return str(outcome.get("text", ""))
 
 
+def fence_result(tool_name: str, text: str) -> str:
+    """A tool's (already redacted) result as the model receives it: fenced as untrusted data."""
+    return fence(f"tool:{tool_name}", text)
+
+
 def run_one(call: ToolCall, tool: Tool | None, event: Event, limits: ToolRunLimits) -> tuple[str, ToolCallRecord]:
+    """One call: (what the model receives — redacted and fenced, the record)."""
+    content, record = run_unfenced(call, tool, event, limits)
+    return fence_result(call.name, content), record
+
+
+def run_unfenced(
+    call: ToolCall, tool: Tool | None, event: Event, limits: ToolRunLimits
+) -> tuple[str, ToolCallRecord]:
+    """One call: (its redacted result text, the record); a caller that shows the text to a person takes
+    this, and fences it with `fence_result` for the model."""
     started = time.monotonic()
     arguments: dict[str, Any] = {}
     error: str | None = None
@@ -80,7 +100,7 @@ def run_one(call: ToolCall, tool: Tool | None, event: Event, limits: ToolRunLimi
         error = str(exc)
     except Exception as exc:  # the model hears about a failed tool; the investigation goes on
         error = f"{type(exc).__name__}: {str(exc)[:500]}"
-    content = (
+    content = redact(
         f"error: {error}"
         if error is not None
         else cap_result(text, limits.model, limits.result_tokens, keep_tail=bool(tool and tool.keep_tail))
@@ -90,7 +110,7 @@ def run_one(call: ToolCall, tool: Tool | None, event: Event, limits: ToolRunLimi
         tool_name=call.name,
         arguments=arguments,
         result=content[:EXCERPT_CHARS],
-        error=error,
+        error=redact(error) if error is not None else None,
         duration=round(time.monotonic() - started, 4),
         result_chars=len(content),
     )
