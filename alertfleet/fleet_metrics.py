@@ -62,6 +62,14 @@ LLM_TOKENS = FleetMetric("alertfleet_llm_tokens", "Model tokens used by investig
 LLM_COST = FleetMetric(
     "alertfleet_llm_cost_usd", "Model cost in USD (litellm's cost map; 0 for unknown models)", "counter", ("model",)
 )
+REDRIVEN = FleetMetric(
+    "alertfleet_redriven",
+    "Tasks sent again because their worker lost them, by reason (lease_lapsed: a running or reserved task's lease "
+    "ran out; stranded_reservation: a reserved message no worker leased; lost_message: an unfinished investigation "
+    "with no message, reservation or lease anywhere)",
+    "counter",
+    ("reason",),
+)
 FLEET_METRIC_FAMILIES = (
     WRITES,
     THROTTLED,
@@ -70,6 +78,7 @@ FLEET_METRIC_FAMILIES = (
     INVESTIGATION_SECONDS,
     LLM_TOKENS,
     LLM_COST,
+    REDRIVEN,
 )
 
 

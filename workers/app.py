@@ -78,14 +78,17 @@ def _hold_lease_on_receipt(request: Any = None, **_: Any) -> None:
         return
     info = request.delivery_info or {}
     queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
-    lease_keeper().hold(request.id, request.name, list(request.args or ()), dict(request.kwargs or {}), queue, delivery)
+    retries = int((getattr(request, "request_dict", None) or {}).get("retries") or 0)
+    args, kwargs = list(request.args or ()), dict(request.kwargs or {})
+    lease_keeper().hold(request.id, request.name, args, kwargs, queue, delivery, retries)
 
 
 @signals.task_prerun.connect
 def _hold_lease(task_id: str, task: Any, args: Any = (), kwargs: Any = None, **_: Any) -> None:
     info = task.request.delivery_info or {}
     queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
-    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue, delivery)
+    retries = int(task.request.retries or 0)
+    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue, delivery, retries)
 
 
 @signals.task_postrun.connect
