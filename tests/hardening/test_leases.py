@@ -19,7 +19,11 @@ from celery import Celery
 from alertfleet.keys import BROKER_UNACKED, BROKER_UNACKED_INDEX, LEASE_DEADLINES, LEASES
 from alertfleet.queue import QUEUE_INVESTIGATE, TASK_INVESTIGATE, TASK_WRITE, make_celery, write_queue
 from alertfleet.settings import FleetSettings
+from tests.faults.conftest import FleetFactory
+from tests.harness.alerts import webhook
 from tests.harness.processes import wait_for
+from tests.stubs.model import ModelStub
+from tests.stubs.slack import SlackStub
 from workers.leases import LeaseKeeper
 
 LEASE_SECONDS = 1.0
@@ -121,3 +125,30 @@ def test_a_retry_this_process_took_itself_stays_leased(
     assert redis_client.llen(write_queue("slack")) == 0, "a lease that is renewed is never re-driven"
     keeper.release("t-4", "delivery-2")
     assert redis_client.hlen(LEASES) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_real_worker_leases_its_task_under_the_delivery_tag_of_the_message_it_reserved(
+    fleet_factory: FleetFactory, redis_url: str, redis_client: redis.Redis, slack_stub: SlackStub
+) -> None:
+    """Celery's delivery_info carries no delivery tag: the lease must take it from the message properties."""
+    with ModelStub(api_key="sk-test", delay_seconds=2.0) as slow_model:  # the investigation runs a while
+        fleet_factory.configure(redis_url, slack_stub, slow_model)
+        fleet_factory.ingest()
+        fleet_factory.worker("w0")
+        assert fleet_factory.post(webhook("Tagged")).status_code == 202
+        seen: list[tuple[str, set[str]]] = []
+
+        def leased_under_its_tag() -> bool:
+            reservations = {tag.decode() for tag in redis_client.hkeys(BROKER_UNACKED)}
+            for raw in redis_client.hvals(LEASES):
+                lease = json.loads(raw)
+                if lease["name"] == TASK_INVESTIGATE:
+                    seen.append((lease["delivery"], reservations))
+                    return bool(lease["delivery"]) and lease["delivery"] in reservations
+            return False
+
+        assert wait_for(leased_under_its_tag, 120, 0.05), (seen[-3:], fleet_factory.logs())
+        assert wait_for(lambda: slack_stub.post_count() == 1, 120), fleet_factory.logs()
+        assert wait_for(lambda: redis_client.hlen(LEASES) == 0, 30), "the finished task released its lease"
