@@ -26,7 +26,6 @@ class TaskMessage:
     task: str
     args: list[Any]
     tag: str = ""  # kombu's delivery tag (set at publish, kept by a restore)
-    reserved_at: float = 0.0  # when a worker reserved it (reservations only)
 
 
 def _text(value: Any) -> str:
@@ -64,22 +63,15 @@ def queued(client: redis.Redis, queue: str) -> list[TaskMessage]:
 
 
 def reserved(client: redis.Redis) -> list[TaskMessage]:
-    """Every message some worker reserved and has not acknowledged, with when it reserved it."""
-    redis_any = cast(Any, client)
-    entries = list(redis_any.hgetall(BROKER_UNACKED).items())
-    scores = redis_any.zmscore(BROKER_UNACKED_INDEX, [tag for tag, _ in entries]) if entries else []
+    """Every message some worker reserved and has not acknowledged (the `unacked` hash, keyed by tag)."""
     found = []
-    for (tag, raw), score in zip(entries, scores, strict=True):
+    for tag, raw in cast(Any, client).hgetall(BROKER_UNACKED).items():
         try:
-            payload = json.loads(raw)[0]
-            message = parse_message(payload)
+            message = parse_message(json.loads(raw)[0])
         except (ValueError, TypeError, IndexError, KeyError):
             continue
-        if message is None:
-            continue
-        found.append(
-            TaskMessage(message.task_id, message.task, message.args, _text(tag), float(score or 0.0))
-        )
+        if message is not None:
+            found.append(TaskMessage(message.task_id, message.task, message.args, _text(tag)))
     return found
 
 

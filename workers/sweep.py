@@ -31,7 +31,7 @@ from celery import Celery
 from alertfleet import fleet_metrics
 from alertfleet.keys import DISPATCH_GROUP, EVENTS_STREAM, INVESTIGATION_KEY_PREFIX, LEASES, SWEEP_SUSPECTS, SWEEP_TURN
 from alertfleet.queue import QUEUE_INVESTIGATE, TASK_INVESTIGATE
-from workers.reservations import TaskMessage, queued, reserved, restore
+from workers.reservations import queued, reserved, restore
 
 log = structlog.get_logger("sweep")
 
@@ -70,9 +70,9 @@ class LostWorkSweep:
         suspects = {f"inv:{inv}" for inv in unfinished - accounted} if undispatched is not None else set()
         if undispatched is not None:
             suspects -= {f"inv:{inv}" for inv in undispatched}
-        now = time.time()
-        suspects |= {f"tag:{m.tag}" for m in reservations if self._stranded(m, leased, now)}
-        due = self._due(suspects, now)
+        # Reserved and leased by no one: its worker died before leasing it (or has just received it: cleared next turn).
+        suspects |= {f"tag:{m.tag}" for m in reservations if m.tag and m.task_id not in leased}
+        due = self._due(suspects, time.time())
         redriven = 0
         for suspect in due:
             kind, _, ident = suspect.partition(":")
@@ -84,10 +84,6 @@ class LostWorkSweep:
                 self._count("lost_message", investigation_id=ident)
                 redriven += 1
         return redriven
-
-    def _stranded(self, message: TaskMessage, leased: dict[str, tuple[str, list[Any]]], now: float) -> bool:
-        """Reserved a while ago and leased by no one: its worker died before it could lease it."""
-        return message.task_id not in leased and bool(message.tag) and now - message.reserved_at > self.grace
 
     def _due(self, suspects: set[str], now: float) -> list[str]:
         """Record when each suspect was first seen; forget the cleared; return those seen over `grace` ago."""
