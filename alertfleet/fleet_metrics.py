@@ -86,6 +86,14 @@ FEEDBACK = FleetMetric(
     "counter",
     ("route", "value"),
 )
+REDRIVEN = FleetMetric(
+    "alertfleet_redriven",
+    "Tasks sent again because their worker lost them, by reason (lease_lapsed: a running or reserved task's lease "
+    "ran out; stranded_reservation: a reserved message no worker leased; lost_message: an unfinished investigation "
+    "with no message, reservation or lease anywhere)",
+    "counter",
+    ("reason",),
+)
 FLEET_METRIC_FAMILIES = (
     WRITES,
     THROTTLED,
@@ -98,6 +106,7 @@ FLEET_METRIC_FAMILIES = (
     FEEDBACK,
     INVESTIGATIONS_SKIPPED,
     TOKEN_BUDGET_EXHAUSTED,
+    REDRIVEN,
 )
 
 

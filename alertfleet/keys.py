@@ -19,6 +19,11 @@ ROUTE_METRICS = f"{PREFIX}:metrics:routes"  # hash: investigations per (route, m
 SESSION_METRICS = f"{PREFIX}:metrics:sessions"  # hash: API sessions per state, fleet-wide
 LEASES = f"{PREFIX}:leases"  # hash: running task id -> what to re-drive
 LEASE_DEADLINES = f"{PREFIX}:leases:deadline"  # sorted set: task id -> lease deadline (unix seconds)
+SWEEP_TURN = f"{PREFIX}:sweep:turn"  # string, expiring: held by the process whose turn it is to sweep for lost work
+SWEEP_SUSPECTS = f"{PREFIX}:sweep:suspects"  # hash: "inv:<id>" | "tag:<delivery tag>" -> first seen unaccounted
+# kombu's Redis transport (no global_keyprefix): the messages workers reserved and have not acknowledged.
+BROKER_UNACKED = "unacked"  # hash: delivery tag -> [message, exchange, routing key] (JSON)
+BROKER_UNACKED_INDEX = "unacked_index"  # sorted set: delivery tag -> reserved at (unix seconds)
 RATE_LIMIT_PREFIX = f"{PREFIX}:limit"  # the shared limiter's moving windows (limits' own keys below it)
 FLEET_METRICS = f"{PREFIX}:metrics:fleet"  # hash: the workers' counters and histograms (alertfleet/fleet_metrics.py)
 # hash: minute (unix seconds // 60) -> model tokens spent in it, fleet-wide; the last 60 are the sliding hour

@@ -81,25 +81,36 @@ def _start_child_reaper(**_: Any) -> None:
     lease_keeper().start_reaper()
 
 
+def _delivery(fields: Any) -> tuple[str, str]:
+    """(queue, delivery tag) of the message behind a worker request or a task's request context.
+
+    Celery's `delivery_info` holds the routing key but not the tag: kombu's Redis transport puts the
+    tag in the message properties (set at publish; the key of the message in the `unacked` hash)."""
+    info = getattr(fields, "delivery_info", None) or {}
+    properties = (getattr(fields, "request_dict", None) or {}).get("properties") or getattr(fields, "properties", None)
+    return str(info.get("routing_key") or ""), str((properties or {}).get("delivery_tag") or "")
+
+
 @signals.task_received.connect
 def _hold_lease_on_receipt(request: Any = None, **_: Any) -> None:
     """A message this worker took but has not started (prefetched, or waiting for its countdown) is its
     work too: leased from receipt, a kill -9 before it starts cannot strand it until the visibility timeout."""
     if request is None:
         return
-    info = request.delivery_info or {}
-    queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
-    lease_keeper().hold(request.id, request.name, list(request.args or ()), dict(request.kwargs or {}), queue, delivery)
+    queue, delivery = _delivery(request)
+    retries = int((getattr(request, "request_dict", None) or {}).get("retries") or 0)
+    args, kwargs = list(request.args or ()), dict(request.kwargs or {})
+    lease_keeper().hold(request.id, request.name, args, kwargs, queue, delivery, retries)
 
 
 @signals.task_prerun.connect
 def _hold_lease(task_id: str, task: Any, args: Any = (), kwargs: Any = None, **_: Any) -> None:
-    info = task.request.delivery_info or {}
-    queue, delivery = str(info.get("routing_key") or ""), str(info.get("delivery_tag") or "")
-    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue, delivery)
+    queue, delivery = _delivery(task.request)
+    retries = int(task.request.retries or 0)
+    lease_keeper().hold(task_id, task.name, list(args or ()), dict(kwargs or {}), queue, delivery, retries)
 
 
 @signals.task_postrun.connect
 def _release_lease(task_id: str, task: Any = None, **_: Any) -> None:
-    info = (getattr(task, "request", None) and task.request.delivery_info) or {}
-    lease_keeper().release(task_id, str(info.get("delivery_tag") or ""))
+    _queue, delivery = _delivery(getattr(task, "request", None))
+    lease_keeper().release(task_id, delivery)

@@ -24,7 +24,10 @@ from workers.leases import LEASES
 GROUPS = 50
 ALERTS_PER_GROUP = 10
 KILLS = 5
-RECOVERY_SECONDS = 60
+# A lapsed lease (15 s) re-drives killed work within a minute on an idle machine. On a busy shared 2-core
+# one a freshly started worker's first tasks and its heartbeat run slowly, so the bound is generous: what it
+# must tell apart is the broker's own redelivery, which waits the visibility timeout (over 600 s).
+RECOVERY_SECONDS = 150
 
 
 def _investigations(client: redis.Redis) -> list[str]:
@@ -93,7 +96,7 @@ def test_storm_with_repeated_worker_kills_loses_and_duplicates_nothing(
             investigations = [store.load(i) for i in _investigations(redis_client)]
             return len(investigations) == GROUPS and all(i and i.status == "completed" for i in investigations)
 
-        assert wait_for(all_done, 180, 0.5), fleet_factory.logs()
+        assert wait_for(all_done, 300, 0.5), fleet_factory.logs()
         assert wait_for(lambda: slack_stub.post_count() >= GROUPS, 60), fleet_factory.logs()
         time.sleep(2)  # let late duplicates (if any) arrive before counting
 
@@ -101,14 +104,16 @@ def test_storm_with_repeated_worker_kills_loses_and_duplicates_nothing(
     assert titles == sorted(f"Storm{g}" for g in range(GROUPS)), "exactly one message per group"
     assert slack_stub.post_count() == GROUPS
     assert sum(len(held) for _, held in kills) >= KILLS, "the kills did hit in-flight investigations"
+    # An investigation re-driven onto the next victim is killed again: its recovery counts from its last kill.
+    last_kill = {investigation_id: killed_at for killed_at, held in kills for investigation_id in held}
     recoveries = []
-    for killed_at, held in kills:
-        for investigation_id in held:
-            investigation = store.load(investigation_id)
-            assert investigation is not None
-            finished = datetime.fromisoformat(str(investigation.updated_at)).timestamp()
-            assert investigation.status == "completed"
-            recoveries.append(finished - killed_at)
+    for investigation_id, killed_at in last_kill.items():
+        investigation = store.load(investigation_id)
+        assert investigation is not None
+        finished = datetime.fromisoformat(str(investigation.updated_at)).timestamp()
+        assert investigation.status == "completed"
+        recoveries.append(finished - killed_at)
+        print(f"killed {investigation_id} at {killed_at:.1f}: done {finished - killed_at:.1f} s later")
     print(f"in flight at kills: {len(recoveries)}; recovered after (s): {sorted(round(r, 1) for r in recoveries)}")
     assert max(recoveries) < RECOVERY_SECONDS
     assert slack_stub.violations == []
