@@ -2,15 +2,14 @@
 
 litellm knows most models' context windows; for one it does not know, DEFAULT_CONTEXT_WINDOW is assumed.
 A cut result says how much was cut, so the model knows to narrow its query rather than trust a part.
+litellm is imported where it is used: the write worker imports this module (through the task module)
+but never runs a model, and litellm would cost it ~180 MB.
 """
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-import litellm
 
 DEFAULT_CONTEXT_WINDOW = 32_000
 RESULT_SHARE = 0.1  # one result may take a tenth of the window
@@ -19,6 +18,9 @@ MIN_RESULT_TOKENS = 500
 
 @lru_cache(maxsize=64)
 def context_window(model: str) -> int:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
     try:
         info = litellm.get_model_info(model)
     except Exception:  # litellm raises for a model it has not mapped
@@ -31,6 +33,9 @@ def result_token_cap(model: str) -> int:
 
 
 def count_tokens(model: str, text: str) -> int:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
     try:
         return int(litellm.token_counter(model=model, text=text))
     except Exception:  # no tokenizer for this model: a conservative estimate
