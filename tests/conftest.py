@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from alertfleet import redaction
 from tests.harness.processes import (
     AlertfleetProcess,
     RedisServer,
@@ -36,6 +38,22 @@ PAGERDUTY_FROM = "oncall@example.com"
 JIRA_EMAIL = "alertfleet-bot@example.com"
 JIRA_TOKEN = "jira-api-token-0123456789"
 GITHUB_TOKEN = "ghp-test-token-0123456789"
+
+
+# Property tests explore the same examples on every run (a CI run must not be the one that finds a new
+# case by chance) and have no per-example deadline (a busy 2-core machine is slow, not wrong).
+hypothesis_settings.register_profile("alertfleet", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile("alertfleet")
+
+
+@pytest.fixture(autouse=True)
+def _registered_secrets_stay_in_their_test() -> Iterator[None]:
+    """Secrets a test registers (a property test registers hundreds of random ones, e.g. "ready") are
+    forgotten after it, so they cannot mask ordinary words in a later test's output."""
+    saved = set(redaction._secrets)
+    yield
+    redaction._secrets.clear()
+    redaction._secrets.update(saved)
 
 
 @pytest.fixture(scope="session")
