@@ -7,10 +7,12 @@ import json
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api import seed_examples as seeds
 from tests.api.conftest import API_AUTH, SEED_MODELS, SseEvent, post_sse, read_sse
 from tests.conftest import Fleet
+from tests.harness.processes import wait_for
 from tests.stubs.model import ModelStub
 
 
@@ -182,3 +184,24 @@ def test_model_rate_limit_ends_the_stream_with_error_5204(api_fleet: Fleet, api_
     assert plain.status_code == 429
     assert plain.headers["content-type"] == "application/problem+json"
     assert plain.json()["session_id"]
+
+
+def _llm_calls(fleet: Fleet) -> float:
+    text = httpx.get(fleet.ingest_url + "/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "alertfleet_llm_calls_total" and sample.labels.get("model") == "openai/stub-model"
+    )
+
+
+def test_chat_model_calls_go_through_the_fleet_limits_and_meter(api_fleet: Fleet, api_model: ModelStub) -> None:
+    """A chat is a model user like an investigation: its calls are counted fleet-wide (and so waited for
+    under the same per-model limits), which a direct litellm call would skip."""
+    before = _llm_calls(api_fleet)
+    response = _post(api_fleet, "/api/chat", seeds.CHAT)
+    assert response.status_code == 200, response.text
+    calls = len(api_model.completions)
+    assert calls >= 1
+    assert wait_for(lambda: _llm_calls(api_fleet) - before == calls, 30), (_llm_calls(api_fleet), before, calls)

@@ -15,15 +15,15 @@ from typing import Any
 import jsonschema
 
 from alertfleet.api_models import PendingApproval, ToolCallView, answer_schema
+from alertfleet.model_limits import ModelWaitTooLong
 from alertfleet.models import Event
 from alertfleet.redaction import error_text
 from workers.chat.events import error_event, token_count_event
 from workers.chat.tokens import token_metadata
 from workers.investigator.loop import LoopLimits, execute_tool_call
+from workers.investigator.model_calls import limited_completion
 from workers.investigator.tool_calls import fence_result
 from workers.investigator.toolsets import Tool
-
-import litellm  # isort: skip  (after loop: it sets LITELLM_LOCAL_MODEL_COST_MAP)
 
 Emit = Callable[[str, dict[str, Any]], None]
 DENIED = "The user denied running this tool; do not retry it."
@@ -93,9 +93,13 @@ class Outcome:
 
 
 def _complete(model: str, messages: list[dict[str, Any]], limits: LoopLimits, **kwargs: Any) -> Any:
+    """A chat's model call under the fleet's model limits and usage meter, like an investigation's; a
+    provider 429 (after pausing the model fleet-wide) or no turn in time is HolmesGPT's rate-limit error."""
+    from litellm.exceptions import RateLimitError
+
     try:
-        return litellm.completion(model=model, messages=messages, timeout=limits.call_timeout, num_retries=0, **kwargs)
-    except litellm.exceptions.RateLimitError as exc:
+        return limited_completion(model, messages, limits.call_timeout, retry_rate_limited=False, **kwargs)
+    except (RateLimitError, ModelWaitTooLong) as exc:
         raise ChatFailed(f"Rate limit exceeded: {error_text(exc, 200)}", rate_limited=True) from None
     except Exception as exc:  # litellm maps every provider error to its own exception types
         raise ChatFailed(f"model call failed: {error_text(exc, 300)}") from None  # redacted: it reaches the API

@@ -81,8 +81,14 @@ def estimate_tokens(messages: list[dict[str, Any]], kwargs: Mapping[str, Any]) -
     return max(1, (len(json.dumps(messages, default=str)) + len(json.dumps(kwargs.get("tools") or []))) // 4)
 
 
-def limited_completion(model: str, messages: list[dict[str, Any]], timeout: float, **kwargs: Any) -> Any:
-    """litellm.completion within the model's limits; waits at most ALERTFLEET_INVESTIGATION_TIMEOUT."""
+def limited_completion(
+    model: str, messages: list[dict[str, Any]], timeout: float, *, retry_rate_limited: bool = True, **kwargs: Any
+) -> Any:
+    """litellm.completion within the model's limits; waits at most ALERTFLEET_INVESTIGATION_TIMEOUT.
+
+    A provider 429 pauses the model fleet-wide either way; `retry_rate_limited=False` (a chat, whose
+    client expects HolmesGPT's rate-limit error) then raises it instead of calling again after the pause.
+    """
     import litellm
     from litellm.exceptions import RateLimitError
 
@@ -101,6 +107,8 @@ def limited_completion(model: str, messages: list[dict[str, Any]], timeout: floa
             except RateLimitError as exc:
                 pause = _retry_after(exc) or backoff(rate_limited)
                 limiter.pause(model, pause)
+                if not retry_rate_limited:
+                    raise
                 rate_limited += 1
                 log.warning("model_rate_limited", model=model, retry_after=pause, attempt=rate_limited)
                 continue

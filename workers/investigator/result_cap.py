@@ -2,44 +2,25 @@
 
 litellm knows most models' context windows; for one it does not know, DEFAULT_CONTEXT_WINDOW is assumed.
 A cut result says how much was cut, so the model knows to narrow its query rather than trust a part.
-litellm is imported where it is used: the write worker imports this module (through the task module)
-but never runs a model, and litellm would cost it ~180 MB.
+What litellm knows comes from model_info, which imports it only when first asked.
 """
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
+from workers.investigator.model_info import count_tokens, model_info
 
 DEFAULT_CONTEXT_WINDOW = 32_000
 RESULT_SHARE = 0.1  # one result may take a tenth of the window
 MIN_RESULT_TOKENS = 500
 
 
-@lru_cache(maxsize=64)
 def context_window(model: str) -> int:
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    try:
-        info = litellm.get_model_info(model)
-    except Exception:  # litellm raises for a model it has not mapped
-        return DEFAULT_CONTEXT_WINDOW
+    info = model_info(model)
     return int(info.get("max_input_tokens") or info.get("max_tokens") or DEFAULT_CONTEXT_WINDOW)
 
 
 def result_token_cap(model: str) -> int:
     return max(MIN_RESULT_TOKENS, int(context_window(model) * RESULT_SHARE))
-
-
-def count_tokens(model: str, text: str) -> int:
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    try:
-        return int(litellm.token_counter(model=model, text=text))
-    except Exception:  # no tokenizer for this model: a conservative estimate
-        return len(text) // 3 + 1
 
 
 def cap_result(text: str, model: str, cap: int, *, keep_tail: bool = False) -> str:
