@@ -28,11 +28,10 @@ writing `bench/results/<name>.json`; then `python -m bench.summary` rewrites thi
 Figures, not assertions: the tests never time anything. Each table says the machine's 1-minute load
 average when it was taken: on a shared machine the figures understate what alertfleet does.
 
-The latest figures were taken on a shared 2-core machine running five other sessions' test suites
-(load average 9-11): CPU-bound parts (imports, HTTP parsing) ran several times slower than on an idle
-machine. Importing litellm alone took ~23 s of wall time there, so both one-shot CLIs spend their
-first half-minute starting: after its start, `alertfleet investigate` answered 30 alerts in 13 s where
-HolmesGPT took 150 s; the fleet, started beforehand, answers them within one investigation's time.
+All tables come from one `make bench` run, one benchmark after another with nothing else running
+beside them; a figure taken on a busier machine says so by its load average. The one-shot CLIs'
+wall times include their start (importing litellm is most of it); the fleet is started beforehand,
+as it runs in production.
 """
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import random
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -29,7 +32,7 @@ from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
 from workers.route_config import count_routed, routing
 from workers.toolbox import current_toolbox
-from workers.writes import WriteBusy, perform_write
+from workers.writes import NoTurn, WriteBusy, perform_write
 
 log = structlog.get_logger("worker")
 
@@ -208,6 +211,19 @@ def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> 
     log.error("dead_lettered", task=task.name, reason=reason, letter_id=letter.id)
 
 
+@contextlib.contextmanager
+def _vendor_turn(destination: str, target: str) -> Iterator[None]:
+    """The destination's rate limit, held around the vendor call alone (see perform_write)."""
+    limiter = rate_limiter()
+    wait = limiter.acquire(destination, target)
+    if wait > 0:
+        raise NoTurn(wait)
+    try:
+        yield
+    finally:
+        limiter.sent(destination, target)  # a paced target counts the next send from this one's answer
+
+
 @app.task(name=TASK_WRITE, bind=True, base=GuardedTask, max_retries=None)
 def write(
     self: Task,
@@ -222,17 +238,14 @@ def write(
     args: list[Any] = [investigation_id, destination, target, *([options] if options else [])]
     options_key = json.dumps(options, sort_keys=True) if options else ""
     limiter = rate_limiter()
-    wait = limiter.acquire(destination, target)
-    if wait > 0:
-        # Throttled is not failed: come back when a slot frees (jitter spreads the waiting tasks).
-        countdown = wait + random.uniform(0, 0.1 + wait / 4)
-        raise self.retry(countdown=countdown, kwargs={"failures": failures}, max_retries=None)
     try:
         writer = writer_for(destination, options_key)
-        try:
-            result = perform_write(redis_client(), writer, investigation_id, target, _store().load)
-        finally:
-            limiter.sent(destination, target)  # paced targets count the next send from this one's end
+        turn = functools.partial(_vendor_turn, destination, target)
+        result = perform_write(redis_client(), writer, investigation_id, target, _store().load, turn)
+    except NoTurn as throttled:
+        # Throttled is not failed: come back when a slot frees (jitter spreads the waiting tasks).
+        countdown = throttled.retry_after + random.uniform(0, 0.1 + throttled.retry_after / 4)
+        raise self.retry(countdown=countdown, kwargs={"failures": failures}, max_retries=None) from None
     except WriteBusy as busy:
         raise self.retry(countdown=busy.retry_after, kwargs={"failures": failures}, max_retries=None) from None
     except NotConfigured as exc:
