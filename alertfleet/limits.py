@@ -11,9 +11,10 @@ have no fleet Redis to share.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -57,6 +58,14 @@ def vendor_limits(settings: FleetSettings, integrations: Iterable[Integration[An
     return found
 
 
+class NoTurn(Exception):
+    """The limiter has no turn for this request yet: come back in `retry_after` seconds (not a failure)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"no turn yet; retry in {retry_after:.2f}s")
+        self.retry_after = retry_after
+
+
 class FleetRateLimiter:
     """`acquire` answers 0 when a request may go now (after at most a short wait for its paced slot),
     else the seconds to wait before asking again."""
@@ -87,6 +96,17 @@ class FleetRateLimiter:
         limit = self.limits.get(vendor)
         if limit is not None and limit.per_target:
             self.pacer.done(vendor, target, limit.item)
+
+    @contextlib.contextmanager
+    def turn(self, vendor: str, target: str = "") -> Iterator[None]:
+        """`acquire` (NoTurn when it says wait) around a send, and `sent` after it, whatever its outcome."""
+        wait = self.acquire(vendor, target)
+        if wait > 0:
+            raise NoTurn(wait)
+        try:
+            yield
+        finally:
+            self.sent(vendor, target)
 
     def throttle(self, vendor: str, target: str = "") -> Throttle:
         """`acquire` bound to one vendor (and target): what writers and pollers are handed."""

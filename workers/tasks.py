@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -16,6 +14,7 @@ from celery import Task
 from alertfleet import fleet_metrics, registry
 from alertfleet.integration import Integration, NotConfigured
 from alertfleet.keys import investigation_lock_key
+from alertfleet.limits import NoTurn
 from alertfleet.models import Event, Investigation, InvestigationResult, RouteDecision, alert_key, cap_alerts
 from alertfleet.queue import TASK_ATTACH, TASK_INVESTIGATE, TASK_RESOLVE, TASK_WRITE, write_queue
 from alertfleet.routing import decide
@@ -32,7 +31,7 @@ from workers.investigator.run import run_investigation
 from workers.policy import MAX_MODEL_RETRIES, backoff
 from workers.route_config import count_routed, routing
 from workers.toolbox import current_toolbox
-from workers.writes import NoTurn, WriteBusy, perform_write
+from workers.writes import WriteBusy, perform_write
 
 log = structlog.get_logger("worker")
 
@@ -211,19 +210,6 @@ def dead_letter(task: Task, args: list[Any], reason: str, failures: int = 0) -> 
     log.error("dead_lettered", task=task.name, reason=reason, letter_id=letter.id)
 
 
-@contextlib.contextmanager
-def _vendor_turn(destination: str, target: str) -> Iterator[None]:
-    """The destination's rate limit, held around the vendor call alone (see perform_write)."""
-    limiter = rate_limiter()
-    wait = limiter.acquire(destination, target)
-    if wait > 0:
-        raise NoTurn(wait)
-    try:
-        yield
-    finally:
-        limiter.sent(destination, target)  # a paced target counts the next send from this one's answer
-
-
 @app.task(name=TASK_WRITE, bind=True, base=GuardedTask, max_retries=None)
 def write(
     self: Task,
@@ -240,7 +226,7 @@ def write(
     limiter = rate_limiter()
     try:
         writer = writer_for(destination, options_key)
-        turn = functools.partial(_vendor_turn, destination, target)
+        turn = functools.partial(limiter.turn, destination, target)  # a paced target counts from the answer
         result = perform_write(redis_client(), writer, investigation_id, target, _store().load, turn)
     except NoTurn as throttled:
         # Throttled is not failed: come back when a slot frees (jitter spreads the waiting tasks).

@@ -36,14 +36,6 @@ class WriteBusy(Exception):
         self.retry_after = retry_after
 
 
-class NoTurn(Exception):
-    """The destination's limiter has no turn for this write yet: come back in `retry_after` (not a failure)."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"no turn yet; retry in {retry_after:.2f}s")
-        self.retry_after = retry_after
-
-
 Turn = Callable[[], AbstractContextManager[object]]
 RECORD_TTL = 30 * 24 * 3600
 
@@ -65,9 +57,9 @@ def perform_write(
 
     An intent marker written before a first write survives a worker killed between the vendor's answer
     and our record; the next attempt then asks the writer to find that write instead of repeating it.
-    `turn` holds the destination's rate limit around the vendor call alone (it may raise NoTurn): the
-    lock, the reads and the rendering happen before it, the record after it, so a paced target's next
-    send is never kept waiting by this write's own bookkeeping.
+    `turn` holds the destination's rate limit around the vendor requests alone (it may raise
+    alertfleet.limits.NoTurn): the lock, the reads and the redaction happen before it, the record after
+    it, so a paced target's next send is never kept waiting by this write's own bookkeeping.
     """
     key = write_key(investigation_id, writer.destination, target)
     redis_any = cast(Any, client)
@@ -81,15 +73,15 @@ def perform_write(
             return None
         investigation = redacted(investigation)
         previous = load_record(client, key)
-        intent = None
-        if previous is None:
-            intent = redis_any.get(write_intent_key(key))
-            redis_any.set(write_intent_key(key), f"{time.time():.6f}", ex=RECORD_TTL, nx=True)  # keep the first
+        intent = None if previous is not None else redis_any.get(write_intent_key(key))
         with turn():  # every vendor request, the lookup of a lost write included, inside the turn
-            if intent and isinstance(writer, FindsLostWrites):
-                found = writer.find_previous(investigation, target, float(intent))
-                if found is not None:
-                    previous = _record(writer, target, found, None)
+            if previous is None:
+                if intent and isinstance(writer, FindsLostWrites):
+                    found = writer.find_previous(investigation, target, float(intent))
+                    if found is not None:
+                        previous = _record(writer, target, found, None)
+                # Set only once the turn is held, so a throttled attempt leaves no marker of a write it never made.
+                redis_any.set(write_intent_key(key), f"{time.time():.6f}", ex=RECORD_TTL, nx=True)  # keep the first
             result = writer.write(investigation, target, previous)
         if result.action != "unchanged":
             pipe = redis_any.pipeline()

@@ -18,6 +18,7 @@ from celery import Task
 from alertfleet import fleet_metrics
 from alertfleet.integration import NotConfigured
 from alertfleet.keys import reply_record_key
+from alertfleet.limits import NoTurn
 from alertfleet.models import Feedback
 from alertfleet.queue import QUEUE_INVESTIGATE, TASK_INVESTIGATE, write_queue
 from alertfleet.settings import get_settings
@@ -137,12 +138,12 @@ def reply(self: Task, reply_id: str, channel: str, thread_ts: str, target: str, 
     if cast(Any, client).exists(record):
         return "already-posted"
     limiter = rate_limiter()
-    wait = limiter.acquire(VENDOR, target)
-    if wait > 0:
-        raise self.retry(countdown=wait, kwargs={"failures": failures}, max_retries=None)
     try:
-        writer = integration.writer(get_settings(), lambda: 0.0)
-        ts = writer.reply(channel, thread_ts, text)  # type: ignore[attr-defined]
+        with limiter.turn(VENDOR, target):
+            writer = integration.writer(get_settings(), lambda: 0.0)
+            ts = writer.reply(channel, thread_ts, text)  # type: ignore[attr-defined]
+    except NoTurn as throttled:
+        raise self.retry(countdown=throttled.retry_after, kwargs={"failures": failures}, max_retries=None) from None
     except NotConfigured as exc:
         log.error("reply_not_configured", reason=str(exc))
         return "not-configured"
@@ -154,7 +155,5 @@ def reply(self: Task, reply_id: str, channel: str, thread_ts: str, target: str, 
             raise self.retry(countdown=countdown, kwargs={"failures": failures + 1}, max_retries=None) from None
         log.error("reply_failed", reason=err.reason)
         return "failed"
-    finally:
-        limiter.sent(VENDOR, target)
     cast(Any, client).set(record, ts, ex=app_threads.DEFAULT_TTL)
     return "posted"
